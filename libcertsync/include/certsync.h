@@ -1,0 +1,118 @@
+/* certsync.h: the C ABI of libcertsync.
+ *
+ * libcertsync watches Kubernetes TLS Secrets on a thread it owns, validates
+ * every PEM bundle, and keeps the last good bundle of each Secret in a store
+ * whose generation grows with every accepted change. Its caller (the Lua
+ * plugin, through LuaJIT's FFI) pulls changes, status and log records; the
+ * library never calls back into its caller.
+ *
+ * Conventions
+ * - Handles are opaque pointers. Every object the library hands out has its
+ *   own free function; strings it hands out are freed with certsync_free().
+ * - Configuration keys and values are NUL-terminated strings. Byte strings the
+ *   library hands out (PEM, ids, JSON) come as pointer + length and are not
+ *   guaranteed to be NUL-terminated.
+ * - Functions that can fail take `char **errptr` as their last argument. On
+ *   failure they return NULL or a non-zero code and store a malloc()ed message
+ *   in *errptr (the caller frees it with certsync_free()); *errptr must be
+ *   NULL on entry. Messages never contain key material or tokens.
+ * - No function waits on the network and no C++ exception crosses this ABI.
+ *   certsync_new() reads the local files named in the configuration (CA,
+ *   token) so that a bad path fails at creation, naming the file.
+ * - All functions on one certsync_t may be called from any thread.
+ *
+ * The header holds no macros and no includes beyond the guard, so LuaJIT's
+ * ffi.cdef reads it as is once preprocessor lines are dropped (the build
+ * generates the Lua cdef module from this file). C++ callers include it
+ * inside `extern "C" { }`.
+ */
+#ifndef CERTSYNC_H
+#define CERTSYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct certsync_config_t certsync_config_t;
+typedef struct certsync_t certsync_t;
+typedef struct certsync_changes_t certsync_changes_t;
+
+/* Log levels of the records certsync_log_pop() returns (syslog order). */
+enum {
+  CERTSYNC_LOG_ERR = 3,
+  CERTSYNC_LOG_WARN = 4,
+  CERTSYNC_LOG_NOTICE = 5,
+  CERTSYNC_LOG_INFO = 6,
+  CERTSYNC_LOG_DEBUG = 7
+};
+
+/* One changed Secret, as seen by certsync_changes_get(). The pointers stay
+ * valid until the certsync_changes_t they came from is freed. */
+typedef struct {
+  const char *id;          /* "namespace/name" */
+  size_t id_len;
+  int removed;             /* 1: stop serving this id; the fields below are empty */
+  const char *snis;        /* server names, lowercased, separated by one space */
+  size_t snis_len;
+  const char *cert_pem;    /* leaf first, then the chain */
+  size_t cert_pem_len;
+  const char *key_pem;     /* the leaf's private key; cleansed when freed */
+  size_t key_pem_len;
+  const char *serial;      /* leaf serial number, uppercase hex */
+  size_t serial_len;
+  int64_t not_after;       /* leaf notAfter, Unix seconds */
+} certsync_bundle_t;
+
+/* Configuration ------------------------------------------------------------
+ * Keys (all values are strings):
+ *   server            API server URL, e.g. "https://10.0.0.1:6443" (required)
+ *   ca_file           PEM file of the CA that signs the API server (required
+ *                     unless insecure_skip_tls_verify is "true")
+ *   token_file        file holding the bearer token (re-read when it changes)
+ *   namespace         namespace whose Secrets are watched (required)
+ *   deletion_policy   "keep" (default: a deleted Secret keeps serving its last
+ *                     good bundle) or "remove"
+ *   insecure_skip_tls_verify  "true" turns server verification off (tests only)
+ */
+certsync_config_t *certsync_config_new(void);
+int certsync_config_set(certsync_config_t *cfg, const char *key, const char *value,
+                        char **errptr);
+void certsync_config_free(certsync_config_t *cfg);
+
+/* Lifecycle ----------------------------------------------------------------
+ * certsync_new() checks the configuration and the files it names; nothing
+ * runs until certsync_start(), which starts the watcher thread (call it after
+ * fork; a second call is a no-op). certsync_stop() returns within a second,
+ * whatever the API server does; certsync_destroy() stops and frees. A watcher
+ * still running at process exit is stopped by the library itself. */
+certsync_t *certsync_new(const certsync_config_t *cfg, char **errptr);
+int certsync_start(certsync_t *cs, char **errptr);
+void certsync_stop(certsync_t *cs);
+void certsync_destroy(certsync_t *cs);
+
+/* Changes ------------------------------------------------------------------
+ * certsync_generation() is the store's current generation: 0 until the first
+ * LIST has been applied, then growing by one with every accepted change.
+ * certsync_changes_since(cs, n) returns what changed after generation n; when
+ * n is 0 or too old to answer as a delta, it returns the whole store and
+ * certsync_changes_full() is 1 (the caller replaces everything it holds). */
+uint64_t certsync_generation(certsync_t *cs);
+certsync_changes_t *certsync_changes_since(certsync_t *cs, uint64_t generation,
+                                           char **errptr);
+uint64_t certsync_changes_generation(const certsync_changes_t *ch);
+int certsync_changes_full(const certsync_changes_t *ch);
+size_t certsync_changes_count(const certsync_changes_t *ch);
+int certsync_changes_get(const certsync_changes_t *ch, size_t index,
+                         certsync_bundle_t *out);
+void certsync_changes_free(certsync_changes_t *ch);
+
+/* Observability ------------------------------------------------------------
+ * certsync_status_json(): the watcher state, every Secret seen (served
+ * serial, expiry, SNIs, why the latest version was refused), as JSON. No key
+ * material. certsync_log_pop(): the oldest queued log record, or NULL when
+ * the queue is empty; the queue is bounded and counts what it dropped. */
+char *certsync_status_json(certsync_t *cs, size_t *len);
+char *certsync_log_pop(certsync_t *cs, int *level, size_t *len);
+
+void certsync_free(void *ptr);
+
+#endif

@@ -1,0 +1,197 @@
+// capi.cc: the C ABI of certsync.h mapped onto the C++ core.
+// No logic of its own: argument checks, exception fences, and copies into
+// malloc()ed memory the caller frees with certsync_free().
+extern "C" {
+#include "certsync.h"
+}
+
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "engine.h"
+
+#define CERTSYNC_EXPORT __attribute__((visibility("default")))
+
+struct certsync_config_t {
+  certsync::ConfigMap values;
+};
+
+struct certsync_t {
+  std::unique_ptr<certsync::Engine> engine;
+};
+
+struct certsync_changes_t {
+  certsync::store::ChangeSet set;
+};
+
+namespace {
+
+char* copy_out(const std::string& text, size_t* len) {
+  char* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out == nullptr) return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  if (len != nullptr) *len = text.size();
+  return out;
+}
+
+void set_error(char** errptr, const std::string& message) {
+  if (errptr != nullptr) *errptr = copy_out(message, nullptr);
+}
+
+// Runs `body`, turning any C++ exception into an error message: none may cross the ABI.
+template <typename Body, typename Result>
+Result fenced(char** errptr, Result on_error, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    set_error(errptr, "out of memory");
+  } catch (const std::exception& e) {
+    set_error(errptr, std::string("internal error: ") + e.what());
+  } catch (...) {
+    set_error(errptr, "internal error");
+  }
+  return on_error;
+}
+
+}  // namespace
+
+extern "C" {
+
+CERTSYNC_EXPORT certsync_config_t* certsync_config_new(void) {
+  return new (std::nothrow) certsync_config_t();
+}
+
+CERTSYNC_EXPORT int certsync_config_set(certsync_config_t* cfg, const char* key, const char* value,
+                                        char** errptr) {
+  if (cfg == nullptr || key == nullptr || value == nullptr) {
+    set_error(errptr, "certsync_config_set: a NULL argument");
+    return -1;
+  }
+  return fenced(errptr, -1, [&] {
+    if (auto error = certsync::check_config_entry(key, value)) {
+      set_error(errptr, *error);
+      return -1;
+    }
+    cfg->values[key] = value;
+    return 0;
+  });
+}
+
+CERTSYNC_EXPORT void certsync_config_free(certsync_config_t* cfg) { delete cfg; }
+
+CERTSYNC_EXPORT certsync_t* certsync_new(const certsync_config_t* cfg, char** errptr) {
+  if (cfg == nullptr) {
+    set_error(errptr, "certsync_new: a NULL configuration");
+    return nullptr;
+  }
+  return fenced(errptr, static_cast<certsync_t*>(nullptr), [&]() -> certsync_t* {
+    auto created = certsync::Engine::create(cfg->values);
+    if (auto* error = std::get_if<std::string>(&created)) {
+      set_error(errptr, *error);
+      return nullptr;
+    }
+    auto* handle = new certsync_t();
+    handle->engine = std::move(std::get<std::unique_ptr<certsync::Engine>>(created));
+    return handle;
+  });
+}
+
+CERTSYNC_EXPORT int certsync_start(certsync_t* cs, char** errptr) {
+  if (cs == nullptr) {
+    set_error(errptr, "certsync_start: a NULL handle");
+    return -1;
+  }
+  return fenced(errptr, -1, [&] {
+    cs->engine->start();
+    return 0;
+  });
+}
+
+CERTSYNC_EXPORT void certsync_stop(certsync_t* cs) {
+  if (cs == nullptr) return;
+  fenced(nullptr, 0, [&] {
+    cs->engine->stop();
+    return 0;
+  });
+}
+
+CERTSYNC_EXPORT void certsync_destroy(certsync_t* cs) {
+  fenced(nullptr, 0, [&] {
+    delete cs;
+    return 0;
+  });
+}
+
+CERTSYNC_EXPORT uint64_t certsync_generation(certsync_t* cs) {
+  return cs == nullptr ? 0 : cs->engine->store().generation();
+}
+
+CERTSYNC_EXPORT certsync_changes_t* certsync_changes_since(certsync_t* cs, uint64_t generation,
+                                                           char** errptr) {
+  if (cs == nullptr) {
+    set_error(errptr, "certsync_changes_since: a NULL handle");
+    return nullptr;
+  }
+  return fenced(errptr, static_cast<certsync_changes_t*>(nullptr), [&] {
+    auto* changes = new certsync_changes_t();
+    changes->set = cs->engine->store().changes_since(generation);
+    return changes;
+  });
+}
+
+CERTSYNC_EXPORT uint64_t certsync_changes_generation(const certsync_changes_t* ch) {
+  return ch == nullptr ? 0 : ch->set.generation;
+}
+
+CERTSYNC_EXPORT int certsync_changes_full(const certsync_changes_t* ch) {
+  return ch != nullptr && ch->set.full ? 1 : 0;
+}
+
+CERTSYNC_EXPORT size_t certsync_changes_count(const certsync_changes_t* ch) {
+  return ch == nullptr ? 0 : ch->set.changes.size();
+}
+
+CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t index,
+                                         certsync_bundle_t* out) {
+  if (ch == nullptr || out == nullptr || index >= ch->set.changes.size()) return -1;
+  const certsync::store::Change& change = ch->set.changes[index];
+  out->id = change.id.data();
+  out->id_len = change.id.size();
+  out->removed = change.removed ? 1 : 0;
+  out->snis = change.snis.data();
+  out->snis_len = change.snis.size();
+  out->cert_pem = change.cert_pem.data();
+  out->cert_pem_len = change.cert_pem.size();
+  out->key_pem = change.key_pem.data();
+  out->key_pem_len = change.key_pem.size();
+  out->serial = change.serial.data();
+  out->serial_len = change.serial.size();
+  out->not_after = change.not_after;
+  return 0;
+}
+
+CERTSYNC_EXPORT void certsync_changes_free(certsync_changes_t* ch) { delete ch; }
+
+CERTSYNC_EXPORT char* certsync_status_json(certsync_t* cs, size_t* len) {
+  if (cs == nullptr) return nullptr;
+  return fenced(nullptr, static_cast<char*>(nullptr),
+                [&] { return copy_out(cs->engine->status_json(), len); });
+}
+
+CERTSYNC_EXPORT char* certsync_log_pop(certsync_t* cs, int* level, size_t* len) {
+  if (cs == nullptr) return nullptr;
+  return fenced(nullptr, static_cast<char*>(nullptr), [&]() -> char* {
+    auto record = cs->engine->log().pop();
+    if (!record) return nullptr;
+    if (level != nullptr) *level = static_cast<int>(record->level);
+    return copy_out(record->message, len);
+  });
+}
+
+CERTSYNC_EXPORT void certsync_free(void* ptr) { std::free(ptr); }
+
+}  // extern "C"

@@ -1,0 +1,60 @@
+// HttpStream: one HTTPS request at a time to the API server, on libcurl's
+// multi interface so that another thread can interrupt it at once.
+//
+// The watcher thread calls get(); it returns when the response ends, fails,
+// times out, or interrupt() is called from any thread (curl_multi_wakeup), so
+// stopping never waits for the network. Body bytes are handed to a callback
+// as they arrive (a WATCH response never ends on its own).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "util/secret_bytes.h"
+
+namespace certsync::kube {
+
+struct HttpRequest {
+  std::string url;
+  std::string ca_file;            // empty: system store
+  bool insecure_skip_tls_verify = false;
+  SecretBytes bearer_token;       // empty: no Authorization header
+  long connect_timeout_ms = 10000;
+  long total_timeout_ms = 0;      // 0: none (a watch is bounded by its idle deadline instead)
+  long idle_timeout_s = 0;        // abort when no byte arrived for this long; 0: none
+};
+
+struct HttpResponse {
+  long status = 0;                // 0 when no HTTP response arrived
+  std::string transport_error;    // curl's message when the transfer failed
+  bool interrupted = false;       // interrupt() ended it
+  bool aborted_by_callback = false;
+  std::map<std::string, std::string> headers;  // lowercased names; last value wins
+};
+
+class HttpStream {
+ public:
+  HttpStream();
+  ~HttpStream();
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+
+  // Runs one GET. on_body gets the HTTP status and each piece of the body as
+  // it arrives; it returns false to abort the transfer (e.g. a framing error).
+  // Only one get() at a time per HttpStream.
+  using BodyHandler = std::function<bool(long status, std::string_view bytes)>;
+  HttpResponse get(const HttpRequest& request, const BodyHandler& on_body);
+
+  // Thread-safe. Makes the running get() (and every later one) return
+  // promptly with interrupted = true.
+  void interrupt();
+
+ private:
+  void* multi_;  // CURLM*, opaque here to keep curl out of the header
+  std::atomic<bool> interrupted_{false};
+};
+
+}  // namespace certsync::kube

@@ -1,0 +1,39 @@
+// Secret: the parts of a Kubernetes Secret that certsync uses, decoded from
+// the API's JSON. Whether it is a TLS Secret is decided by its data keys, not
+// its type: cert-manager keeps the type of a Secret that existed before
+// (possibly Opaque), so any Secret holding tls.crt and tls.key counts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <variant>
+
+#include "util/secret_bytes.h"
+
+namespace certsync::kube {
+
+struct Secret {
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::string type;
+  bool has_tls_keys = false;  // data holds both tls.crt and tls.key
+  std::string tls_crt;        // decoded PEM text
+  SecretBytes tls_key;        // decoded PEM text
+  std::string data_digest;    // SHA-256 over tls.crt and tls.key: detects metadata-only updates
+
+  std::string id() const { return namespace_name + "/" + name; }
+};
+
+// Decodes a Secret object. Returns an error message naming the field when the
+// object is malformed.
+std::variant<Secret, std::string> decode_secret(const nlohmann::json& object);
+
+// Overwrites every value under data and stringData, so the JSON tree of a
+// Secret (any Secret of the namespace, not only TLS ones) does not keep
+// secrets in memory after it has been looked at.
+void cleanse_secret_data(nlohmann::json& object);
+
+}  // namespace certsync::kube

@@ -1,0 +1,196 @@
+#include "store/store.h"
+
+#include <algorithm>
+#include <set>
+
+namespace certsync::store {
+
+namespace {
+
+bool same_bundle(const tls::ValidBundle& a, const tls::ValidBundle& b) {
+  return a.cert_pem == b.cert_pem && a.key_pem == b.key_pem && a.snis == b.snis;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out.push_back(' ');
+    out += part;
+  }
+  return out;
+}
+
+Change change_for(const std::string& id, const tls::ValidBundle& bundle) {
+  Change change;
+  change.id = id;
+  change.snis = join(bundle.snis);
+  change.cert_pem = bundle.cert_pem;
+  change.key_pem = bundle.key_pem;
+  change.serial = bundle.serial_hex;
+  change.not_after = bundle.not_after;
+  return change;
+}
+
+nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
+  return {{"serial", bundle.serial_hex},
+          {"fingerprint_sha256", bundle.fingerprint_sha256},
+          {"subject", bundle.subject},
+          {"issuer", bundle.issuer},
+          {"snis", bundle.snis},
+          {"not_before", bundle.not_before},
+          {"not_after", bundle.not_after},
+          {"expired", bundle.expired},
+          {"key_type", bundle.key_type},
+          {"chain_length", bundle.chain_length}};
+}
+
+}  // namespace
+
+bool Store::seen(const std::string& id, const std::string& data_digest) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(id);
+  return it != entries_.end() && !it->second.deleted && !data_digest.empty() &&
+         it->second.data_digest == data_digest;
+}
+
+void Store::apply(std::vector<SecretUpdate> updates) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  bool changed = false;
+  for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
+  if (changed) ++generation_;
+}
+
+void Store::replace_all(std::vector<SecretUpdate> updates) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t next = generation_ + 1;
+  bool changed = false;
+  std::set<std::string> listed;
+  for (auto& update : updates) {
+    listed.insert(update.id);
+    changed |= apply_locked(update, next);
+  }
+  std::vector<std::string> vanished;
+  for (const auto& [id, entry] : entries_)
+    if (!entry.deleted && listed.count(id) == 0) vanished.push_back(id);
+  for (const auto& id : vanished) changed |= remove_locked(id, "", next);
+  // The first complete list is a generation even when empty: it tells readers
+  // the store now reflects the API server.
+  if (changed || !synced_) ++generation_;
+  synced_ = true;
+}
+
+void Store::remove(const std::string& id, const std::string& resource_version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (remove_locked(id, resource_version, generation_ + 1)) ++generation_;
+}
+
+bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
+  if (update.unchanged) {
+    auto it = entries_.find(update.id);
+    if (it != entries_.end()) it->second.resource_version = update.resource_version;
+    return false;
+  }
+  if (!update.accepted && !update.refused) return remove_locked(update.id, update.resource_version, next_generation);
+  Entry& entry = entries_[update.id];
+  entry.deleted = false;
+  entry.resource_version = update.resource_version;
+  entry.data_digest = update.data_digest;
+  if (update.refused) {
+    entry.last_refusal = std::move(update.refused);
+    entry.refused_resource_version = update.resource_version;
+    return false;  // the last good bundle, if any, keeps serving
+  }
+  entry.last_refusal.reset();
+  entry.refused_resource_version.clear();
+  if (entry.served && same_bundle(*entry.served, *update.accepted)) return false;
+  entry.served = std::move(update.accepted);
+  entry.served_generation = next_generation;
+  tombstones_.erase(update.id);
+  return true;
+}
+
+bool Store::remove_locked(const std::string& id, const std::string& resource_version,
+                          uint64_t next_generation) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  Entry& entry = it->second;
+  if (!resource_version.empty()) entry.resource_version = resource_version;
+  entry.data_digest.clear();
+  if (policy_ == DeletionPolicy::kKeep && entry.served) {
+    entry.deleted = true;  // keeps serving; status says it is gone from the API
+    return false;
+  }
+  const bool was_served = entry.served.has_value();
+  entries_.erase(it);
+  if (!was_served) return false;
+  add_tombstone_locked(id, next_generation);
+  return true;
+}
+
+void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
+  tombstones_[id] = generation;
+  while (tombstones_.size() > max_tombstones_) {
+    auto oldest = std::min_element(tombstones_.begin(), tombstones_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    delta_floor_ = std::max(delta_floor_, oldest->second);
+    tombstones_.erase(oldest);
+  }
+}
+
+uint64_t Store::generation() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return generation_;
+}
+
+bool Store::synced() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return synced_;
+}
+
+ChangeSet Store::changes_since(uint64_t since) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ChangeSet set;
+  set.generation = generation_;
+  set.full = since == 0 || since < delta_floor_ || since > generation_;
+  for (const auto& [id, entry] : entries_) {
+    if (entry.served && (set.full || entry.served_generation > since))
+      set.changes.push_back(change_for(id, *entry.served));
+  }
+  if (!set.full) {
+    for (const auto& [id, removed_at] : tombstones_) {
+      if (removed_at > since) {
+        Change change;
+        change.id = id;
+        change.removed = true;
+        set.changes.push_back(std::move(change));
+      }
+    }
+  }
+  return set;
+}
+
+nlohmann::json Store::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::json secrets = nlohmann::json::array();
+  for (const auto& [id, entry] : entries_) {
+    nlohmann::json item = {{"id", id},
+                           {"resource_version", entry.resource_version},
+                           {"deleted", entry.deleted}};
+    if (entry.served) {
+      item["state"] = entry.last_refusal ? "serving_last_good" : "serving";
+      item["served"] = bundle_status(*entry.served);
+      item["served_generation"] = entry.served_generation;
+    } else {
+      item["state"] = "refused";
+    }
+    if (entry.last_refusal) {
+      item["refusal"] = {{"code", entry.last_refusal->code},
+                         {"message", entry.last_refusal->message},
+                         {"resource_version", entry.refused_resource_version}};
+    }
+    secrets.push_back(std::move(item));
+  }
+  return {{"generation", generation_}, {"synced", synced_}, {"secrets", std::move(secrets)}};
+}
+
+}  // namespace certsync::store

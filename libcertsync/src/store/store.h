@@ -1,0 +1,107 @@
+// Store: the last good bundle of every watched Secret, and a generation
+// counter that grows by one with every accepted change.
+//
+// The watcher thread writes (validation happens before, outside the lock);
+// the caller's event loop reads generation(), changes_since() and status().
+// Every method takes one short lock and does no I/O, so a reader never waits
+// on the network. Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tls/validate.h"
+
+namespace certsync::store {
+
+enum class DeletionPolicy {
+  kKeep,    // a deleted Secret keeps serving its last good bundle (marked deleted in status)
+  kRemove,  // a deleted Secret stops being served
+};
+
+// The outcome of looking at one version of one Secret.
+struct SecretUpdate {
+  std::string id;                 // "namespace/name"
+  std::string resource_version;
+  std::string data_digest;        // see kube::Secret::data_digest
+  std::optional<tls::ValidBundle> accepted;
+  std::optional<tls::Refusal> refused;
+  bool unchanged = false;  // same data as last seen: nothing to validate again
+  // None set: the Secret holds no TLS data (any more); it is not served.
+};
+
+// One entry of a change set, owning copies so no lock is held while the
+// caller reads it. key_pem is cleansed when the entry is destroyed.
+struct Change {
+  std::string id;
+  bool removed = false;
+  std::string snis;  // space-separated
+  std::string cert_pem;
+  SecretBytes key_pem;
+  std::string serial;
+  int64_t not_after = 0;
+};
+
+struct ChangeSet {
+  uint64_t generation = 0;
+  bool full = false;
+  std::vector<Change> changes;
+};
+
+class Store {
+ public:
+  explicit Store(DeletionPolicy policy, size_t max_tombstones = 1024)
+      : policy_(policy), max_tombstones_(max_tombstones) {}
+
+  // True when `data_digest` is what was last seen for `id`: a metadata-only
+  // update that needs no new validation.
+  bool seen(const std::string& id, const std::string& data_digest) const;
+
+  // Applies updates from a WATCH event.
+  void apply(std::vector<SecretUpdate> updates);
+  // Applies a complete LIST: Secrets absent from it count as deleted. The
+  // whole list becomes one generation, so no reader sees half of it.
+  void replace_all(std::vector<SecretUpdate> updates);
+  // A DELETED event (or a Secret that lost its TLS data).
+  void remove(const std::string& id, const std::string& resource_version);
+
+  uint64_t generation() const;
+  bool synced() const;
+  ChangeSet changes_since(uint64_t generation) const;
+  // Everything known per Secret, without key material.
+  nlohmann::json status() const;
+
+ private:
+  struct Entry {
+    std::optional<tls::ValidBundle> served;
+    uint64_t served_generation = 0;
+    std::string resource_version;
+    std::string data_digest;
+    std::optional<tls::Refusal> last_refusal;
+    std::string refused_resource_version;
+    bool deleted = false;
+  };
+
+  // All three run with mutex_ held; they return true when what is served changed.
+  bool apply_locked(SecretUpdate& update, uint64_t next_generation);
+  bool remove_locked(const std::string& id, const std::string& resource_version,
+                     uint64_t next_generation);
+  void add_tombstone_locked(const std::string& id, uint64_t generation);
+
+  const DeletionPolicy policy_;
+  const size_t max_tombstones_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+  std::map<std::string, uint64_t> tombstones_;  // id -> generation it stopped being served
+  uint64_t generation_ = 0;
+  uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
+  bool synced_ = false;
+};
+
+}  // namespace certsync::store

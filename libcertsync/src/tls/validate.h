@@ -6,6 +6,7 @@
 // name what is wrong and never contain key material. Thread-safe; no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ namespace certsync::tls {
 struct ValidationOptions {
   // The clock used for validity checks, Unix seconds; 0 means "now".
   int64_t now = 0;
+  // Largest accepted tls.crt and tls.key, each, in bytes (reason too_large).
+  size_t max_input_bytes = 1024 * 1024;
 };
 
 // A bundle that passed every check. cert_pem and key_pem are normalised
@@ -36,10 +39,15 @@ struct ValidBundle {
   std::string key_type;               // e.g. "RSA-2048", "EC-P-256", "ED25519"
   int chain_length = 0;               // certificates in tls.crt, leaf included
   bool expired = false;               // notAfter already past
+  bool not_yet_valid = false;         // notBefore still in the future
+  // DNS SANs of the leaf that cannot be used as an SNI (bad wildcard, bad
+  // characters), as found, with bytes outside printable ASCII shown as \xHH.
+  std::vector<std::string> ignored_names;
 };
 
 // Why a bundle was refused. `code` is a stable snake_case identifier that
-// tests, logs and metrics key on; `message` says what was wrong in words.
+// tests, logs and metrics key on (the codes are listed in tls/reasons.h);
+// `message` says what was wrong in words.
 struct Refusal {
   std::string code;
   std::string message;

@@ -1,0 +1,148 @@
+-- certsync.ffi: the only module that knows libcertsync's C names.
+-- Everything above it speaks Lua values and `nil, err`.
+local ffi = require "ffi"
+
+local C_NULL = nil
+local ffi_string = ffi.string
+local ffi_gc = ffi.gc
+local ffi_new = ffi.new
+local tonumber = tonumber
+local pairs = pairs
+local tostring = tostring
+
+ffi.cdef(require "certsync.cdef")
+
+local _M = {}
+
+local lib -- the loaded libcertsync; dlopen shares one copy per process
+
+local errbuf = ffi_new("char *[1]")
+local lenbuf = ffi_new("size_t[1]")
+local levelbuf = ffi_new("int[1]")
+
+local function take_error(what)
+  local msg = errbuf[0] ~= C_NULL and ffi_string(errbuf[0]) or "unknown error"
+  if errbuf[0] ~= C_NULL then
+    lib.certsync_free(errbuf[0])
+    errbuf[0] = C_NULL
+  end
+  return what .. ": " .. msg
+end
+
+local function take_string(ptr)
+  if ptr == C_NULL then return nil end
+  local s = ffi_string(ptr, lenbuf[0])
+  lib.certsync_free(ptr)
+  return s
+end
+
+-- Finds libcertsync.so along package.cpath, as Lua finds C modules, unless an
+-- explicit path is given. Returns the path or nil, err listing where it looked.
+local function find_library(explicit)
+  if explicit and explicit ~= "" then return explicit end
+  local tried = {}
+  for pattern in package.cpath:gmatch("[^;]+") do
+    local candidate = pattern:gsub("%?", "libcertsync")
+    local f = io.open(candidate, "rb")
+    if f then
+      f:close()
+      return candidate
+    end
+    tried[#tried + 1] = candidate
+  end
+  return nil, "libcertsync.so not found along package.cpath (tried " .. table.concat(tried, ", ") ..
+    "); install the certsync rock or set the library path"
+end
+
+-- Loads the library once per Lua VM. Returns true or nil, err.
+function _M.load(explicit_path)
+  if lib then return true end
+  local path, err = find_library(explicit_path)
+  if not path then return nil, err end
+  local ok, loaded = pcall(ffi.load, path)
+  if not ok then return nil, "cannot load " .. path .. ": " .. tostring(loaded) end
+  lib = loaded
+  return true
+end
+
+local Watcher = {}
+Watcher.__index = Watcher
+
+-- Creates a library instance from a table of string settings (see certsync.h).
+-- Nothing runs until :start(). Returns the instance or nil, err.
+function _M.new(settings)
+  if not lib then return nil, "libcertsync is not loaded" end
+  local cfg = ffi_gc(lib.certsync_config_new(), lib.certsync_config_free)
+  if cfg == C_NULL then return nil, "out of memory" end
+  for key, value in pairs(settings) do
+    if lib.certsync_config_set(cfg, tostring(key), tostring(value), errbuf) ~= 0 then
+      return nil, take_error("invalid setting " .. tostring(key))
+    end
+  end
+  local handle = lib.certsync_new(cfg, errbuf)
+  if handle == C_NULL then return nil, take_error("invalid configuration") end
+  return setmetatable({ handle = ffi_gc(handle, lib.certsync_destroy) }, Watcher)
+end
+
+function Watcher:start()
+  if lib.certsync_start(self.handle, errbuf) ~= 0 then return nil, take_error("start") end
+  return true
+end
+
+-- Stops the watcher thread (within a second) and frees the instance now,
+-- rather than whenever the garbage collector gets to it.
+function Watcher:destroy()
+  local handle = self.handle
+  if handle == nil then return end
+  self.handle = nil
+  lib.certsync_destroy(ffi_gc(handle, nil))
+end
+
+function Watcher:generation()
+  return tonumber(lib.certsync_generation(self.handle))
+end
+
+-- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial, not_after} } }.
+function Watcher:changes_since(generation)
+  local set = lib.certsync_changes_since(self.handle, generation, errbuf)
+  if set == C_NULL then return nil, take_error("changes") end
+  set = ffi_gc(set, lib.certsync_changes_free)
+  local out = {
+    generation = tonumber(lib.certsync_changes_generation(set)),
+    full = lib.certsync_changes_full(set) == 1,
+    changes = {},
+  }
+  local view = ffi_new("certsync_bundle_t")
+  for i = 0, tonumber(lib.certsync_changes_count(set)) - 1 do
+    lib.certsync_changes_get(set, i, view)
+    out.changes[#out.changes + 1] = {
+      id = ffi_string(view.id, view.id_len),
+      removed = view.removed == 1,
+      snis = ffi_string(view.snis, view.snis_len),
+      cert_pem = ffi_string(view.cert_pem, view.cert_pem_len),
+      key_pem = ffi_string(view.key_pem, view.key_pem_len),
+      serial = ffi_string(view.serial, view.serial_len),
+      not_after = tonumber(view.not_after),
+    }
+  end
+  lib.certsync_changes_free(ffi_gc(set, nil))
+  return out
+end
+
+function Watcher:status_json()
+  return take_string(lib.certsync_status_json(self.handle, lenbuf))
+end
+
+-- Calls fn(level, message) for up to `max` queued log records; level is a
+-- syslog number (3 error … 7 debug). Returns how many were drained.
+function Watcher:drain_logs(max, fn)
+  for n = 1, max do
+    local msg = take_string(lib.certsync_log_pop(self.handle, levelbuf, lenbuf))
+    if not msg then return n - 1 end
+    fn(levelbuf[0], msg)
+  end
+  return max
+end
+
+
+return _M

@@ -1,0 +1,64 @@
+-- The project's Kubernetes API test server, driven with the real kubectl.
+local proc = require "spec.support.proc"
+local q = proc.shell_quote
+
+local _M = {}
+local Server = {}
+Server.__index = Server
+
+_M.root = os.getenv("CERTSYNC_ROOT") or "."
+_M.build_dir = os.getenv("CERTSYNC_BUILD_DIR") or (_M.root .. "/build")
+
+-- Starts the server in a fresh directory and waits until it listens.
+function _M.start(dir)
+  local binary = _M.build_dir .. "/tests/kube_api_server/kube-api-test-server"
+  local self = setmetatable({ dir = dir }, Server)
+  self.pid = proc.spawn(q(binary) .. " --dir " .. q(dir) .. " --port 0", dir .. "/server.log")
+  proc.wait_until("the API test server to listen", 15, function()
+    if not proc.alive(self.pid) then error("the API test server exited: " .. (proc.read_file(dir .. "/server.log") or "")) end
+    return proc.read_file(dir .. "/server")
+  end)
+  self.url = proc.read_file(dir .. "/server"):gsub("%s+$", "")
+  self.ca_file = dir .. "/ca.crt"
+  self.token_file = dir .. "/token"
+  self.token = proc.read_file(self.token_file):gsub("%s+$", "")
+  return self
+end
+
+function Server:stop()
+  proc.kill(self.pid, "TERM")
+end
+
+function Server:kubectl(args, namespace)
+  return proc.run(string.format(
+    "kubectl --kubeconfig=/dev/null --server %s --certificate-authority %s --token %s -n %s %s",
+    q(self.url), q(self.ca_file), q(self.token), q(namespace or "default"), args))
+end
+
+local function base64_file(path)
+  return (proc.check("base64 -w0 " .. q(path)):gsub("%s+$", ""))
+end
+
+-- Creates or updates a kubernetes.io/tls Secret in one write (as cert-manager
+-- does), from a certificate file and a key file that need not match: the
+-- manifest is built here, because `kubectl create secret tls` refuses a
+-- mismatched pair on the client side.
+function Server:apply_tls_secret(name, crt_file, key_file, namespace)
+  local manifest = string.format(
+    '{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",' ..
+    '"metadata":{"name":%q,"namespace":%q},"data":{"tls.crt":%q,"tls.key":%q}}',
+    name, namespace or "default", base64_file(crt_file), base64_file(key_file))
+  local path = self.dir .. "/manifest-" .. name .. ".json"
+  proc.write_file(path, manifest)
+  local out, ok = self:kubectl("apply -f " .. q(path), namespace)
+  os.remove(path)
+  if not ok then error("kubectl apply failed: " .. out, 2) end
+  return out
+end
+
+function Server:counters()
+  return proc.check(string.format("curl -sS --cacert %s -H %s %s/testing/counters",
+    q(self.ca_file), q("Authorization: Bearer " .. self.token), q(self.url)))
+end
+
+return _M

@@ -1,0 +1,83 @@
+-- A real nginx with lua-nginx-module, configured the way the README tells
+-- users to wire certsync into plain nginx.
+local proc = require "spec.support.proc"
+local q = proc.shell_quote
+
+local _M = {}
+local Nginx = {}
+Nginx.__index = Nginx
+
+local function free_port()
+  -- Ask the kernel for a free port by binding to port 0 (python3 is on every Debian).
+  return tonumber((proc.check([[python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']])))
+end
+_M.free_port = free_port
+
+-- opts: { workers, settings = { server, ca_file, token_file, namespace, ... },
+--         lua_path, lib_path, fallback_crt, fallback_key }
+function _M.start(dir, opts)
+  local self = setmetatable({ dir = dir, port = free_port(), status_port = free_port() }, Nginx)
+  proc.check("mkdir -p " .. q(dir .. "/logs") .. " " .. q(dir .. "/conf"))
+  local settings = {}
+  for k, v in pairs(opts.settings) do settings[#settings + 1] = string.format("%s = %q,", k, v) end
+  table.sort(settings)
+  local conf = table.concat({
+    "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
+    "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;",
+    -- As root, nginx would run its workers as nobody, who cannot read the test's files.
+    (proc.run("id -u"):match("^0") and "user root;" or ""),
+    "worker_processes " .. (opts.workers or 2) .. ";",
+    "error_log logs/error.log info;",
+    "pid logs/nginx.pid;",
+    "events { worker_connections 256; }",
+    "http {",
+    "  access_log off;",
+    "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
+    "  lua_shared_dict certsync 16m;",
+    "  init_worker_by_lua_block {",
+    "    require('certsync.core').init_worker({",
+    "      " .. table.concat(settings, "\n      "),
+    "      lib_path = " .. string.format("%q", opts.lib_path or "") .. ",",
+    "    })",
+    "  }",
+    "  server {",
+    "    listen 127.0.0.1:" .. self.port .. " ssl;",
+    "    ssl_certificate " .. opts.fallback_crt .. ";",
+    "    ssl_certificate_key " .. opts.fallback_key .. ";",
+    "    ssl_certificate_by_lua_block { require('certsync.core').certificate() }",
+    "    location / { return 200 'ok\\n'; }",
+    "  }",
+    "  server {",
+    "    listen 127.0.0.1:" .. self.status_port .. ";",
+    "    location = /certsync/status { content_by_lua_block { ngx.say(require('certsync.core').status_json()) } }",
+    "  }",
+    "}",
+  }, "\n")
+  proc.write_file(dir .. "/conf/nginx.conf", conf)
+  proc.check("nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log")
+  proc.wait_until("nginx to write its pid", 10, function() return proc.read_file(dir .. "/logs/nginx.pid") end)
+  self.master_pid = tonumber(proc.read_file(dir .. "/logs/nginx.pid"))
+  return self
+end
+
+function Nginx:worker_pids()
+  local out = proc.run("pgrep -P " .. self.master_pid .. " | sort -n")
+  local pids = {}
+  for pid in out:gmatch("%d+") do pids[#pids + 1] = tonumber(pid) end
+  return pids
+end
+
+function Nginx:status()
+  return (proc.run(string.format("curl -sS http://127.0.0.1:%d/certsync/status", self.status_port)))
+end
+
+function Nginx:error_log()
+  return proc.read_file(self.dir .. "/logs/error.log") or ""
+end
+
+function Nginx:stop()
+  proc.run("nginx -p " .. q(self.dir) .. " -c conf/nginx.conf -e logs/error.log -s stop")
+  proc.wait_until("nginx to exit", 10, function() return not proc.alive(self.master_pid) end)
+end
+
+return _M

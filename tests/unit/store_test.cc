@@ -1,0 +1,147 @@
+// Store: generations, last good bundles, deletion policies, full and delta change sets.
+#include <catch2/catch.hpp>
+
+#include "store/store.h"
+
+using certsync::store::DeletionPolicy;
+using certsync::store::SecretUpdate;
+using certsync::store::Store;
+
+namespace {
+
+SecretUpdate accepted(const std::string& id, const std::string& serial, const std::string& rv = "1") {
+  certsync::tls::ValidBundle bundle;
+  bundle.cert_pem = "CERT " + serial;
+  bundle.key_pem = certsync::SecretBytes("KEY " + serial);
+  bundle.snis = {id + ".example.test"};
+  bundle.serial_hex = serial;
+  SecretUpdate update;
+  update.id = id;
+  update.resource_version = rv;
+  update.data_digest = "digest-" + serial;
+  update.accepted = std::move(bundle);
+  return update;
+}
+
+SecretUpdate refused(const std::string& id, const std::string& code) {
+  SecretUpdate update;
+  update.id = id;
+  update.resource_version = "9";
+  update.data_digest = "digest-refused";
+  update.refused = certsync::tls::Refusal{code, "because"};
+  return update;
+}
+
+template <typename... U>
+std::vector<SecretUpdate> updates(U... u) {
+  std::vector<SecretUpdate> out;
+  (out.push_back(std::move(u)), ...);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the generation is 0 until the first list, which counts even when empty", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  REQUIRE(store.generation() == 0);
+  REQUIRE_FALSE(store.synced());
+  store.replace_all({});
+  REQUIRE(store.generation() == 1);
+  REQUIRE(store.synced());
+  auto set = store.changes_since(0);
+  REQUIRE(set.full);
+  REQUIRE(set.changes.empty());
+}
+
+TEST_CASE("every accepted change raises the generation by one; a delta names only it", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));
+  REQUIRE(store.generation() == 1);
+  store.apply(updates(accepted("ns/a", "A2")));
+  REQUIRE(store.generation() == 2);
+  auto delta = store.changes_since(1);
+  REQUIRE_FALSE(delta.full);
+  REQUIRE(delta.changes.size() == 1);
+  REQUIRE(delta.changes[0].id == "ns/a");
+  REQUIRE(delta.changes[0].serial == "A2");
+  REQUIRE(delta.changes[0].key_pem.view() == "KEY A2");
+  REQUIRE(store.changes_since(0).changes.size() == 2);
+}
+
+TEST_CASE("the same bundle again is not a new generation", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(accepted("ns/a", "A1")));
+  store.apply(updates(accepted("ns/a", "A1", "2")));
+  REQUIRE(store.generation() == 1);
+}
+
+TEST_CASE("a refused update keeps the last good bundle and is reported", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(accepted("ns/a", "A1")));
+  store.apply(updates(refused("ns/a", "key_mismatch")));
+  REQUIRE(store.generation() == 1);
+  auto full = store.changes_since(0);
+  REQUIRE(full.changes.size() == 1);
+  REQUIRE(full.changes[0].serial == "A1");
+  auto status = store.status();
+  REQUIRE(status["secrets"][0]["state"] == "serving_last_good");
+  REQUIRE(status["secrets"][0]["refusal"]["code"] == "key_mismatch");
+  REQUIRE(status["secrets"][0]["served"]["serial"] == "A1");
+}
+
+TEST_CASE("a refused Secret with nothing good before is not served", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(refused("ns/a", "no_usable_name")));
+  REQUIRE(store.changes_since(0).changes.empty());
+  REQUIRE(store.status()["secrets"][0]["state"] == "refused");
+}
+
+TEST_CASE("under the keep policy a deleted Secret keeps serving, marked deleted", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(accepted("ns/a", "A1")));
+  store.remove("ns/a", "5");
+  REQUIRE(store.generation() == 1);
+  REQUIRE(store.changes_since(0).changes.size() == 1);
+  REQUIRE(store.status()["secrets"][0]["deleted"] == true);
+}
+
+TEST_CASE("under the remove policy a deletion is a change that says removed", "[store]") {
+  Store store(DeletionPolicy::kRemove);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));
+  store.remove("ns/a", "5");
+  REQUIRE(store.generation() == 2);
+  auto delta = store.changes_since(1);
+  REQUIRE(delta.changes.size() == 1);
+  REQUIRE(delta.changes[0].id == "ns/a");
+  REQUIRE(delta.changes[0].removed);
+  REQUIRE(store.changes_since(0).changes.size() == 1);
+}
+
+TEST_CASE("a relist is one generation and drops what vanished (remove policy)", "[store]") {
+  Store store(DeletionPolicy::kRemove);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));
+  store.replace_all(updates(accepted("ns/b", "B2"), accepted("ns/c", "C1")));
+  REQUIRE(store.generation() == 2);
+  auto delta = store.changes_since(1);
+  std::map<std::string, bool> seen;
+  for (const auto& change : delta.changes) seen[change.id] = change.removed;
+  REQUIRE(seen == std::map<std::string, bool>{{"ns/a", true}, {"ns/b", false}, {"ns/c", false}});
+}
+
+TEST_CASE("a metadata-only update is recognised by its data digest", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  store.replace_all(updates(accepted("ns/a", "A1")));
+  REQUIRE(store.seen("ns/a", "digest-A1"));
+  REQUIRE_FALSE(store.seen("ns/a", "digest-other"));
+  REQUIRE_FALSE(store.seen("ns/b", "digest-A1"));
+}
+
+TEST_CASE("a delta older than the pruned tombstones answers with a full set", "[store]") {
+  Store store(DeletionPolicy::kRemove, /*max_tombstones=*/1);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1"), accepted("ns/c", "C1")));
+  store.remove("ns/a", "");  // generation 2
+  store.remove("ns/b", "");  // generation 3: prunes a's tombstone
+  REQUIRE(store.changes_since(1).full);
+  REQUIRE_FALSE(store.changes_since(2).full);
+  REQUIRE(store.changes_since(2).changes.size() == 1);
+}

@@ -257,6 +257,9 @@ PkeyPtr decode_pkcs8(const pem::WipedBuffer& der) {
   return PkeyPtr(EVP_PKCS82PKEY(info.get()));
 }
 
+// PKCS#1 / SEC1 DER of the given type. (OpenSSL also accepts a PKCS#8
+// structure here; the label is then merely imprecise, the key is still
+// checked to be of the type the label names.)
 PkeyPtr decode_traditional(int type, const pem::WipedBuffer& der) {
   const unsigned char* cursor = der.data();
   PkeyPtr key(d2i_PrivateKey(type, nullptr, &cursor, static_cast<long>(der.size())));
@@ -597,24 +600,24 @@ ValidationResult validate_checked(std::string_view cert_text, std::string_view k
   if (auto refused = check_sizes(cert_text, key_text, options.max_input_bytes)) return *refused;
   if (auto refused = check_present(cert_text, key_text)) return *refused;
 
+  // tls.crt on its own first: a reversed chain is a chain_order problem even
+  // though its first certificate then does not match the key.
   Checked<std::vector<X509Ptr>> parsed_chain = parse_certificates(cert_text);
   if (const Refusal* refused = refusal_of(parsed_chain)) return *refused;
   const std::vector<X509Ptr>& chain = std::get<std::vector<X509Ptr>>(parsed_chain);
   X509* leaf = chain.front().get();
+  if (auto refused = check_chain_order(chain)) return *refused;
+  ServerNames names = collect_server_names(leaf);
+  if (auto refused = check_usable_names(leaf, names)) return *refused;
 
+  // Then tls.key, and the pair.
   Checked<PkeyPtr> parsed_key = parse_private_key(key_text);
   if (const Refusal* refused = refusal_of(parsed_key)) return *refused;
   EVP_PKEY* key = std::get<PkeyPtr>(parsed_key).get();
-
   Checked<std::string> key_type = key_type_of(key);
   if (const Refusal* refused = refusal_of(key_type)) return *refused;
-
   if (auto refused = check_key_matches_leaf(leaf, key)) return *refused;
   if (auto refused = check_key_signs(leaf, key)) return *refused;
-  if (auto refused = check_chain_order(chain)) return *refused;
-
-  ServerNames names = collect_server_names(leaf);
-  if (auto refused = check_usable_names(leaf, names)) return *refused;
 
   const int64_t now = options.now != 0 ? options.now : static_cast<int64_t>(std::time(nullptr));
   Checked<ValidBundle> described = describe_bundle(

@@ -1,0 +1,511 @@
+// validate_bundle(): one scenario per test case, each asserting the exact
+// reason code. Keys and certificates are generated at run time (tls_test_certs).
+#include <catch2/catch.hpp>
+#include <openssl/err.h>
+
+#include <ctime>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tls/reasons.h"
+#include "tls/validate.h"
+#include "tls_test_certs.h"
+
+using certsync::testing::CertSpec;
+using certsync::testing::KeyKind;
+using certsync::testing::TestCert;
+using certsync::testing::TestKey;
+using certsync::testing::TestPki;
+using certsync::tls::Refusal;
+using certsync::tls::ValidBundle;
+using certsync::tls::validate_bundle;
+using certsync::tls::ValidationOptions;
+using certsync::tls::ValidationResult;
+namespace reason = certsync::tls::reason;
+
+namespace {
+
+CertSpec leaf_spec(std::vector<std::string> names = {"www.example.com"}) {
+  CertSpec spec;
+  spec.common_name = names.empty() ? "no-san.example.com" : names.front();
+  spec.dns_names = std::move(names);
+  return spec;
+}
+
+// A self-signed leaf on a shared key.
+struct Pair {
+  TestKey key;
+  TestCert cert;
+};
+
+Pair self_signed(KeyKind kind, std::vector<std::string> names = {"www.example.com"},
+                 int slot = 0) {
+  const TestKey& key = TestKey::shared(kind, slot);
+  return Pair{key, TestCert::issue(leaf_spec(std::move(names)), key)};
+}
+
+// Both return copies: callers pass temporaries.
+ValidBundle require_valid(const ValidationResult& result) {
+  if (const Refusal* refused = std::get_if<Refusal>(&result)) {
+    FAIL_CHECK("refused: " << refused->code << ": " << refused->message);
+  }
+  REQUIRE(std::holds_alternative<ValidBundle>(result));
+  return std::get<ValidBundle>(result);
+}
+
+Refusal require_refused(const ValidationResult& result, std::string_view code) {
+  REQUIRE(std::holds_alternative<Refusal>(result));
+  const Refusal& refused = std::get<Refusal>(result);
+  INFO("message: " << refused.message);
+  CHECK(refused.code == code);
+  CHECK_FALSE(refused.message.empty());
+  return refused;
+}
+
+// Every non-empty line of the key PEM, and every 12-character window of its
+// base64 body: none of these may appear in a refusal message.
+void require_no_key_text(const Refusal& refused, const std::string& key_pem) {
+  INFO("message: " << refused.message);
+  size_t start = 0;
+  while (start < key_pem.size()) {
+    size_t end = key_pem.find('\n', start);
+    if (end == std::string::npos) end = key_pem.size();
+    std::string line = key_pem.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) {
+      CHECK(refused.message.find(line) == std::string::npos);
+      if (line.rfind("-----", 0) != 0 && line.find(':') == std::string::npos) {
+        for (size_t i = 0; i + 12 <= line.size(); i += 4) {
+          CHECK(refused.message.find(line.substr(i, 12)) == std::string::npos);
+        }
+      }
+    }
+    start = end + 1;
+  }
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// Replaces the 3rd line of the first PEM block (inside the base64 body).
+std::string corrupt_body(const std::string& pem, const std::string& garbage) {
+  size_t first = pem.find('\n');
+  size_t second = pem.find('\n', first + 1);
+  size_t third = pem.find('\n', second + 1);
+  std::string out = pem;
+  out.replace(second + 1, third - second - 1, garbage);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("A good EC P-256 leaf alone is accepted with every field filled", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"www.example.com"});
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  ValidationResult result = validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem());
+  const ValidBundle bundle = require_valid(result);
+
+  CHECK(bundle.snis == std::vector<std::string>{"www.example.com"});
+  CHECK(bundle.ignored_names.empty());
+  CHECK(bundle.cert_pem == pair.cert.pem());
+  CHECK(bundle.key_pem.view() == pair.key.pkcs8_pem());
+  CHECK(bundle.key_type == "EC-P-256");
+  CHECK(bundle.chain_length == 1);
+  CHECK(bundle.subject == "CN=www.example.com");
+  CHECK(bundle.issuer == "CN=www.example.com");
+  CHECK_FALSE(bundle.expired);
+  CHECK_FALSE(bundle.not_yet_valid);
+  CHECK(bundle.not_before >= now - 3600 - 5);
+  CHECK(bundle.not_before <= now - 3600 + 5);
+  CHECK(bundle.not_after >= now + 30 * 86400 - 5);
+  CHECK(bundle.not_after <= now + 30 * 86400 + 5);
+
+  REQUIRE(bundle.serial_hex.size() == 16);  // 64 random bits, top bit set
+  CHECK(bundle.serial_hex.find_first_not_of("0123456789ABCDEF") == std::string::npos);
+  REQUIRE(bundle.fingerprint_sha256.size() == 64);
+  CHECK(bundle.fingerprint_sha256.find_first_not_of("0123456789abcdef") == std::string::npos);
+
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  REQUIRE(X509_digest(pair.cert.get(), EVP_sha256(), digest, &size) == 1);
+  char hex[3];
+  std::string expected;
+  for (unsigned int i = 0; i < size; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
+    expected += hex;
+  }
+  CHECK(bundle.fingerprint_sha256 == expected);
+}
+
+TEST_CASE("A good RSA-2048 leaf is accepted", "[tls]") {
+  Pair pair = self_signed(KeyKind::kRsa2048);
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
+  CHECK(bundle.key_type == "RSA-2048");
+  CHECK(bundle.snis == std::vector<std::string>{"www.example.com"});
+}
+
+TEST_CASE("A good Ed25519 leaf is accepted", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEd25519);
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
+  CHECK(bundle.key_type == "ED25519");
+}
+
+TEST_CASE("A leaf followed by its intermediate is accepted", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  const ValidBundle bundle = require_valid(
+      validate_bundle(pki.leaf.pem() + pki.intermediate.pem(), pki.leaf_key.pkcs8_pem()));
+  CHECK(bundle.chain_length == 2);
+  CHECK(bundle.issuer == "CN=certsync test intermediate");
+  CHECK(bundle.cert_pem == pki.leaf.pem() + pki.intermediate.pem());
+}
+
+TEST_CASE("A leaf, its intermediate and the root in order are accepted", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kRsa2048, leaf_spec());
+  const ValidBundle bundle = require_valid(validate_bundle(
+      pki.leaf.pem() + pki.intermediate.pem() + pki.root.pem(), pki.leaf_key.pkcs8_pem()));
+  CHECK(bundle.chain_length == 3);
+  CHECK(bundle.key_type == "RSA-2048");
+}
+
+TEST_CASE("A chain in reverse order is refused with chain_order", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  const Refusal refused = require_refused(
+      validate_bundle(pki.intermediate.pem() + pki.leaf.pem(), pki.leaf_key.pkcs8_pem()),
+      reason::kChainOrder);
+  CHECK(refused.message.find("certificate 1 in tls.crt (subject CN=certsync test intermediate") !=
+        std::string::npos);
+  require_refused(validate_bundle(pki.root.pem() + pki.intermediate.pem() + pki.leaf.pem(),
+                                  pki.leaf_key.pkcs8_pem()),
+                  reason::kChainOrder);
+}
+
+TEST_CASE("A leaf followed by the root instead of its intermediate is refused with chain_order",
+          "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  const Refusal refused = require_refused(
+      validate_bundle(pki.leaf.pem() + pki.root.pem() + pki.intermediate.pem(),
+                      pki.leaf_key.pkcs8_pem()),
+      reason::kChainOrder);
+  CHECK(refused.message.find("CN=www.example.com") != std::string::npos);
+  CHECK(refused.message.find("CN=certsync test root") != std::string::npos);
+}
+
+TEST_CASE("A certificate from another issuer with the same name is refused with chain_order",
+          "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  // Same subject as the real intermediate, different key: names match, signature does not.
+  CertSpec impostor_spec;
+  impostor_spec.common_name = "certsync test intermediate";
+  impostor_spec.ca = true;
+  const TestKey& impostor_key = TestKey::shared(KeyKind::kEcP256, 102);
+  TestCert impostor = TestCert::issue(impostor_spec, impostor_key, &pki.root, &pki.root_key);
+  require_refused(validate_bundle(pki.leaf.pem() + impostor.pem(), pki.leaf_key.pkcs8_pem()),
+                  reason::kChainOrder);
+}
+
+TEST_CASE("The key of another certificate is refused with key_mismatch", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"www.example.com"}, 0);
+  const TestKey& other = TestKey::shared(KeyKind::kEcP256, 1);
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), other.pkcs8_pem()), reason::kKeyMismatch);
+  CHECK(refused.message.find("tls.key does not match") != std::string::npos);
+  CHECK(refused.message.find("CN=www.example.com") != std::string::npos);
+  require_no_key_text(refused, other.pkcs8_pem());
+
+  // A key of another type altogether.
+  require_refused(validate_bundle(pair.cert.pem(), TestKey::shared(KeyKind::kRsa2048).pkcs8_pem()),
+                  reason::kKeyMismatch);
+}
+
+TEST_CASE("A key whose private half does not belong to its public half is refused with key_invalid",
+          "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"www.example.com"}, 0);
+  TestKey broken = TestKey::ec_franken(pair.key, TestKey::shared(KeyKind::kEcP256, 1));
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), broken.pkcs8_pem()), reason::kKeyInvalid);
+  require_no_key_text(refused, broken.pkcs8_pem());
+}
+
+TEST_CASE("A PKCS#1 RSA key is accepted and re-encoded as PKCS#8", "[tls]") {
+  Pair pair = self_signed(KeyKind::kRsa2048);
+  std::string pkcs1 = pair.key.traditional_pem();
+  REQUIRE(pkcs1.rfind("-----BEGIN RSA PRIVATE KEY-----", 0) == 0);
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pkcs1));
+  CHECK(bundle.key_pem.view() == pair.key.pkcs8_pem());
+}
+
+TEST_CASE("A SEC1 EC key is accepted and re-encoded as PKCS#8", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  std::string sec1 = pair.key.traditional_pem();
+  REQUIRE(sec1.rfind("-----BEGIN EC PRIVATE KEY-----", 0) == 0);
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), sec1));
+  CHECK(bundle.key_pem.view() == pair.key.pkcs8_pem());
+}
+
+TEST_CASE("A SEC1 key preceded by an EC PARAMETERS block is accepted", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  // What `openssl ecparam -name prime256v1 -genkey` writes: the curve OID, then the key.
+  std::string key = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" +
+                    pair.key.traditional_pem();
+  require_valid(validate_bundle(pair.cert.pem(), key));
+}
+
+TEST_CASE("An encrypted PKCS#8 key is refused with key_encrypted", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  std::string encrypted = pair.key.encrypted_pkcs8_pem("secret passphrase");
+  REQUIRE(encrypted.find("ENCRYPTED PRIVATE KEY") != std::string::npos);
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), encrypted), reason::kKeyEncrypted);
+  require_no_key_text(refused, encrypted);
+}
+
+TEST_CASE("A Proc-Type encrypted PKCS#1 key is refused with key_encrypted", "[tls]") {
+  Pair pair = self_signed(KeyKind::kRsa2048);
+  std::string encrypted = pair.key.encrypted_traditional_pem("secret passphrase");
+  REQUIRE(encrypted.find("Proc-Type: 4,ENCRYPTED") != std::string::npos);
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), encrypted), reason::kKeyEncrypted);
+  require_no_key_text(refused, encrypted);
+}
+
+TEST_CASE("Two private keys in tls.key are refused with key_multiple", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  std::string keys = pair.key.pkcs8_pem() + TestKey::shared(KeyKind::kEcP256, 1).pkcs8_pem();
+  const Refusal refused = require_refused(validate_bundle(pair.cert.pem(), keys), reason::kKeyMultiple);
+  require_no_key_text(refused, keys);
+  // The same key twice is still two keys.
+  require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem() + pair.key.traditional_pem()),
+                  reason::kKeyMultiple);
+}
+
+TEST_CASE("CRLF line endings and text around the PEM blocks are accepted", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  std::string certs = "Certificate chain for www.example.com\n" + pki.leaf.pem() +
+                      "\nsubject=CN = certsync test intermediate\n   \n" + pki.intermediate.pem() +
+                      "trailing notes\n\n  \t\n";
+  std::string key = "Bag Attributes: none\n" + pki.leaf_key.pkcs8_pem() + "   \n\n";
+  std::string crlf_certs = replace_all(certs, "\n", "\r\n");
+  std::string crlf_key = replace_all(key, "\n", "\r\n");
+  // Trailing spaces after every line, too.
+  std::string spaced_certs = replace_all(certs, "\n", "  \n");
+
+  for (const auto& [cert_text, key_text] :
+       {std::pair{certs, key}, std::pair{crlf_certs, crlf_key}, std::pair{spaced_certs, key}}) {
+    const ValidBundle bundle = require_valid(validate_bundle(cert_text, key_text));
+    CHECK(bundle.chain_length == 2);
+    CHECK(bundle.cert_pem == pki.leaf.pem() + pki.intermediate.pem());
+    CHECK(bundle.cert_pem.find('\r') == std::string::npos);
+    CHECK(bundle.key_pem.view() == pki.leaf_key.pkcs8_pem());
+  }
+}
+
+TEST_CASE("Garbage inside a certificate block is refused with cert_parse_error", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  const std::string key = pki.leaf_key.pkcs8_pem();
+  // Not base64 at all, in the leaf.
+  require_refused(validate_bundle(corrupt_body(pki.leaf.pem(), "this is !not! base64"), key),
+                  reason::kCertParseError);
+  // Valid base64, but not DER, in the intermediate: refused, not skipped.
+  require_refused(
+      validate_bundle(pki.leaf.pem() + corrupt_body(pki.intermediate.pem(), "AAAAAAAAAAAAAAAA"), key),
+      reason::kCertParseError);
+  // A block without its END line.
+  std::string truncated = pki.intermediate.pem();
+  truncated.resize(truncated.find("-----END"));
+  require_refused(validate_bundle(pki.leaf.pem() + truncated, key), reason::kCertParseError);
+  // A mismatched END label.
+  require_refused(validate_bundle(replace_all(pki.leaf.pem(), "END CERTIFICATE", "END CERTIFICATES"), key),
+                  reason::kCertParseError);
+  // A certificate with bytes after the DER structure.
+  std::string padded = pki.leaf.pem();
+  padded.insert(padded.find("-----END"), "AAAA\n");
+  require_refused(validate_bundle(padded, key), reason::kCertParseError);
+  // Text without any PEM block.
+  require_refused(validate_bundle("just some text\n", key), reason::kCertParseError);
+}
+
+TEST_CASE("Garbage inside the key block is refused with key_parse_error", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  std::string key = pair.key.pkcs8_pem();
+  std::string broken = corrupt_body(key, "not*base64*at*all");
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), broken), reason::kKeyParseError);
+  require_no_key_text(refused, broken);
+
+  // Valid base64 that does not decode as a key under each label.
+  for (const char* label : {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}) {
+    std::string fake = std::string("-----BEGIN ") + label + "-----\nMIIBAAAAAAAAAAAA\n-----END " + label +
+                       "-----\n";
+    require_refused(validate_bundle(pair.cert.pem(), fake), reason::kKeyParseError);
+  }
+  // A PKCS#1 label on an EC key.
+  std::string mislabelled = replace_all(pair.key.traditional_pem(), "EC PRIVATE KEY", "RSA PRIVATE KEY");
+  require_refused(validate_bundle(pair.cert.pem(), mislabelled), reason::kKeyParseError);
+  // No PEM block at all.
+  require_refused(validate_bundle(pair.cert.pem(), "not a key\n"), reason::kKeyParseError);
+}
+
+TEST_CASE("A PRIVATE KEY block in tls.crt is refused with cert_unexpected_block", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  std::string key = pair.key.pkcs8_pem();
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem() + key, key), reason::kCertUnexpectedBlock);
+  CHECK(refused.message.find("PRIVATE KEY") != std::string::npos);
+  require_no_key_text(refused, key);
+}
+
+TEST_CASE("A certificate in tls.key is refused with key_unexpected_block", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem() + pair.cert.pem()),
+                  reason::kKeyUnexpectedBlock);
+}
+
+TEST_CASE("Keys that cannot sign a handshake are refused with key_unsupported", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  const Refusal refused = require_refused(
+      validate_bundle(pair.cert.pem(), TestKey::shared(KeyKind::kX25519).pkcs8_pem()),
+      reason::kKeyUnsupported);
+  CHECK(refused.message.find("X25519") != std::string::npos);
+  require_refused(validate_bundle(pair.cert.pem(),
+                                  "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+                                  "-----END OPENSSH PRIVATE KEY-----\n"),
+                  reason::kKeyUnsupported);
+}
+
+TEST_CASE("A leaf without a subjectAltName is refused with no_usable_name", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {});
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()), reason::kNoUsableName);
+  CHECK(refused.message.find("CN=no-san.example.com") != std::string::npos);
+}
+
+TEST_CASE("A wildcard SAN is kept and malformed wildcards are dropped", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"*.example.com", "a*.example.com", "*.*.x",
+                                             "foo.*.com", "*", "api.example.com", "bad name.com"});
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
+  CHECK(bundle.snis == std::vector<std::string>{"*.example.com", "api.example.com"});
+  CHECK(bundle.ignored_names ==
+        std::vector<std::string>{"a*.example.com", "*.*.x", "foo.*.com", "*", "bad name.com"});
+}
+
+TEST_CASE("A leaf whose only names are malformed wildcards is refused with no_usable_name",
+          "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"a*.example.com", "*.*.x", "foo.*.com"});
+  const Refusal& refused =
+      require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()), reason::kNoUsableName);
+  CHECK(refused.message.find("a*.example.com") != std::string::npos);
+}
+
+TEST_CASE("Uppercase and trailing-dot SANs are normalised and deduplicated", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256, {"WWW.Example.COM.", "www.example.com", "*.Example.Com",
+                                             "Api.Example.com."});
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
+  CHECK(bundle.snis ==
+        std::vector<std::string>{"www.example.com", "*.example.com", "api.example.com"});
+  CHECK(bundle.ignored_names.empty());
+}
+
+TEST_CASE("An expired certificate is accepted and flagged expired", "[tls]") {
+  const TestKey& key = TestKey::shared(KeyKind::kEcP256);
+  CertSpec spec = leaf_spec();
+  spec.not_before_offset = -10 * 86400;
+  spec.not_after_offset = -86400;
+  TestCert cert = TestCert::issue(spec, key);
+  const ValidBundle bundle = require_valid(validate_bundle(cert.pem(), key.pkcs8_pem()));
+  CHECK(bundle.expired);
+  CHECK_FALSE(bundle.not_yet_valid);
+
+  // The clock comes from the options when given.
+  ValidationOptions past;
+  past.now = bundle.not_after - 60;
+  const ValidBundle earlier = require_valid(validate_bundle(cert.pem(), key.pkcs8_pem(), past));
+  CHECK_FALSE(earlier.expired);
+}
+
+TEST_CASE("A certificate that is not valid yet is accepted and flagged not_yet_valid", "[tls]") {
+  const TestKey& key = TestKey::shared(KeyKind::kEcP256);
+  CertSpec spec = leaf_spec();
+  spec.not_before_offset = 86400;
+  spec.not_after_offset = 10 * 86400;
+  TestCert cert = TestCert::issue(spec, key);
+  const ValidBundle bundle = require_valid(validate_bundle(cert.pem(), key.pkcs8_pem()));
+  CHECK(bundle.not_yet_valid);
+  CHECK_FALSE(bundle.expired);
+}
+
+TEST_CASE("Empty or blank inputs are refused with cert_missing or key_missing", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  require_refused(validate_bundle("", pair.key.pkcs8_pem()), reason::kCertMissing);
+  require_refused(validate_bundle(" \r\n\t\n", pair.key.pkcs8_pem()), reason::kCertMissing);
+  require_refused(validate_bundle(pair.cert.pem(), ""), reason::kKeyMissing);
+  require_refused(validate_bundle(pair.cert.pem(), "\n\n"), reason::kKeyMissing);
+  require_refused(validate_bundle("", ""), reason::kCertMissing);
+  require_refused(validate_bundle(std::string_view(), std::string_view()), reason::kCertMissing);
+}
+
+TEST_CASE("Inputs over 1 MiB are refused with too_large", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  const std::string cert = pair.cert.pem();
+  const std::string key = pair.key.pkcs8_pem();
+  const size_t limit = 1024 * 1024;
+
+  std::string big_cert = cert + std::string(limit - cert.size() + 1, '\n');
+  REQUIRE(big_cert.size() == limit + 1);
+  require_refused(validate_bundle(big_cert, key), reason::kTooLarge);
+
+  std::string big_key = key + std::string(limit - key.size() + 1, ' ');
+  const Refusal refused = require_refused(validate_bundle(cert, big_key), reason::kTooLarge);
+  CHECK(refused.message.find("tls.key") != std::string::npos);
+  require_no_key_text(refused, key);
+
+  // Exactly at the limit is fine.
+  std::string full_cert = cert + std::string(limit - cert.size(), '\n');
+  require_valid(validate_bundle(full_cert, key));
+}
+
+TEST_CASE("Refusal messages never contain any line of the key PEM", "[tls]") {
+  Pair pair = self_signed(KeyKind::kRsa2048);
+  const std::string key = pair.key.pkcs8_pem();
+  const std::string other = TestKey::shared(KeyKind::kRsa2048, 1).pkcs8_pem();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {pair.cert.pem(), other},                                  // key_mismatch
+      {pair.cert.pem(), key + key},                              // key_multiple
+      {pair.cert.pem() + key, key},                              // key in tls.crt
+      {key, key},                                                // key instead of the certificate
+      {pair.cert.pem(), corrupt_body(key, "%%%%")},              // bad base64 in the key
+      {pair.cert.pem(), replace_all(key, "PRIVATE KEY", "EC PRIVATE KEY")},  // wrong type
+      {pair.cert.pem(), replace_all(key, "-----END PRIVATE KEY-----", "")},  // unterminated
+      {pair.cert.pem(), key + pair.cert.pem()},                  // certificate in tls.key
+      {pair.cert.pem(), pair.key.encrypted_traditional_pem("pw")},
+      {"-----BEGIN " + key.substr(28, 64) + "-----\n", key},     // a key line as a label
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [cert_text, key_text] = cases[i];
+    INFO("case " << i);
+    ValidationResult result = validate_bundle(cert_text, key_text);
+    REQUIRE(std::holds_alternative<Refusal>(result));
+    const Refusal& refused = std::get<Refusal>(result);
+    INFO("code: " << refused.code);
+    require_no_key_text(refused, key);
+    require_no_key_text(refused, other);
+    require_no_key_text(refused, key_text);
+  }
+}
+
+TEST_CASE("Validation leaves the OpenSSL error queue empty", "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  ERR_clear_error();
+  validate_bundle(pair.cert.pem(), corrupt_body(pair.key.pkcs8_pem(), "AAAAAAAAAAAAAAAA"));
+  CHECK(ERR_peek_error() == 0);
+  validate_bundle(pair.cert.pem(), TestKey::shared(KeyKind::kEcP256, 1).pkcs8_pem());
+  CHECK(ERR_peek_error() == 0);
+  validate_bundle(corrupt_body(pair.cert.pem(), "AAAAAAAAAAAAAAAA"), pair.key.pkcs8_pem());
+  CHECK(ERR_peek_error() == 0);
+  require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
+  CHECK(ERR_peek_error() == 0);
+}

@@ -7,16 +7,13 @@ local _M = {}
 local Nginx = {}
 Nginx.__index = Nginx
 
-local function free_port()
-  -- Ask the kernel for a free port by binding to port 0 (python3 is on every Debian).
-  return tonumber((proc.check([[python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']])))
-end
-_M.free_port = free_port
+local free_port = require "spec.support.ports"
 
 -- opts: { workers, settings = { server, ca_file, token_file, namespace, ... },
 --         lua_path, lib_path, fallback_crt, fallback_key }
 function _M.start(dir, opts)
-  local self = setmetatable({ dir = dir, port = free_port(), status_port = free_port() }, Nginx)
+  local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
+  repeat self.status_port = free_port() until self.status_port ~= self.port
   proc.check("mkdir -p " .. q(dir .. "/logs") .. " " .. q(dir .. "/conf"))
   local settings = {}
   for k, v in pairs(opts.settings) do settings[#settings + 1] = string.format("%s = %q,", k, v) end

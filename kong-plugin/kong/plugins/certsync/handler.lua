@@ -23,6 +23,9 @@ local function settings_from(conf)
 end
 
 function CertsyncHandler:init_worker()
+  -- Kong also runs init_worker in the stream subsystem, which has its own
+  -- shared dicts and no certificate phase for this plugin yet.
+  if ngx.config.subsystem ~= "http" then return end
   -- Configuration arrives through configure(); the timer waits for it.
   core.init_worker(nil)
 end

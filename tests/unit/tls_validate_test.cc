@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 
 #include <ctime>
+#include <random>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -508,4 +510,47 @@ TEST_CASE("Validation leaves the OpenSSL error queue empty", "[tls]") {
   CHECK(ERR_peek_error() == 0);
   require_valid(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()));
   CHECK(ERR_peek_error() == 0);
+
+  // An error the caller queued before is left in place, alone.
+  ERR_raise(ERR_LIB_USER, 42);
+  validate_bundle(pair.cert.pem(), corrupt_body(pair.key.pkcs8_pem(), "AAAAAAAAAAAAAAAA"));
+  CHECK(ERR_GET_REASON(ERR_peek_error()) == 42);
+  CHECK(ERR_GET_REASON(ERR_peek_last_error()) == 42);
+  ERR_clear_error();
+}
+
+TEST_CASE("Randomly damaged bundles are either accepted or refused with a known code", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  const std::string certs = pki.leaf.pem() + pki.intermediate.pem();
+  const std::string key = pki.leaf_key.traditional_pem();
+  const std::set<std::string_view> known = {
+      reason::kCertMissing,     reason::kKeyMissing,          reason::kTooLarge,
+      reason::kCertParseError,  reason::kCertUnexpectedBlock, reason::kKeyParseError,
+      reason::kKeyUnexpectedBlock, reason::kKeyMultiple,      reason::kKeyEncrypted,
+      reason::kKeyUnsupported,  reason::kKeyMismatch,         reason::kKeyInvalid,
+      reason::kChainOrder,      reason::kNoUsableName};
+  std::mt19937 random(20261128);
+  static constexpr char kAlphabet[] = "ABCxyz019+/=-: \r\n\t*.\x00\xff";
+  const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);
+  for (int round = 0; round < 600; ++round) {
+    std::string damaged_certs = certs;
+    std::string damaged_key = key;
+    std::string& target = (round % 3 == 0) ? damaged_key : damaged_certs;
+    const int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits && !target.empty(); ++e) {
+      size_t at = random() % target.size();
+      switch (random() % 3) {
+        case 0: target[at] = alphabet[random() % alphabet.size()]; break;
+        case 1: target.erase(at, 1 + random() % 8); break;
+        default: target.insert(at, 1, alphabet[random() % alphabet.size()]); break;
+      }
+    }
+    ValidationResult result = validate_bundle(damaged_certs, damaged_key);
+    if (const Refusal* refused = std::get_if<Refusal>(&result)) {
+      INFO("round " << round << ": " << refused->code << ": " << refused->message);
+      CHECK(known.count(refused->code) == 1);
+      require_no_key_text(*refused, key);
+    }
+    CHECK(ERR_peek_error() == 0);
+  }
 }

@@ -304,8 +304,7 @@ Checked<PkeyPtr> parse_private_key(std::string_view text) {
 
   const pem::Block& block = *keys.front();
   const KeyBlockKind kind = classify_key_block(block.label);
-  const std::string where = "the " + std::string(block.label) + " block of tls.key (" +
-                            at_line(block.line) + ")";
+  const std::string where = block_kind(block) + " of tls.key (" + at_line(block.line) + ")";
   if (kind == KeyBlockKind::kEncryptedPkcs8 || has_encryption_headers(block)) {
     return refuse(reason::kKeyEncrypted,
                   "tls.key is encrypted; certsync needs an unencrypted private key and never "

@@ -61,7 +61,8 @@ void add_dns_names(X509* cert, const std::vector<std::string>& names) {
     GENERAL_NAME* entry = GENERAL_NAME_new();
     ASN1_IA5STRING* text = ASN1_IA5STRING_new();
     check(entry != nullptr && text != nullptr, "GENERAL_NAME_new");
-    check(ASN1_STRING_set(text, name.data(), static_cast<int>(name.size())) == 1, "ASN1_STRING_set");
+    check(ASN1_STRING_set(text, name.data(), static_cast<int>(name.size())) == 1,
+          "ASN1_STRING_set");
     GENERAL_NAME_set0_value(entry, GEN_DNS, text);
     check(sk_GENERAL_NAME_push(sans.get(), entry) > 0, "sk_GENERAL_NAME_push");
   }
@@ -107,10 +108,10 @@ TestKey TestKey::ec_franken(const TestKey& public_half, const TestKey& private_h
                                         &public_size) == 1,
         "public key size");
   std::vector<unsigned char> public_point(public_size);
-  check(EVP_PKEY_get_octet_string_param(public_half.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                        public_point.data(), public_point.size(),
-                                        &public_size) == 1,
-        "public key");
+  check(
+      EVP_PKEY_get_octet_string_param(public_half.get(), OSSL_PKEY_PARAM_PUB_KEY,
+                                      public_point.data(), public_point.size(), &public_size) == 1,
+      "public key");
   BIGNUM* raw_scalar = nullptr;
   check(EVP_PKEY_get_bn_param(private_half.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw_scalar) == 1,
         "private scalar");
@@ -161,8 +162,7 @@ std::string TestKey::encrypted_traditional_pem(const std::string& passphrase) co
   BioPtr bio = memory_bio();
   std::vector<unsigned char> pass(passphrase.begin(), passphrase.end());
   check(PEM_write_bio_PrivateKey_traditional(bio.get(), get(), EVP_aes_128_cbc(), pass.data(),
-                                             static_cast<int>(pass.size()), nullptr,
-                                             nullptr) == 1,
+                                             static_cast<int>(pass.size()), nullptr, nullptr) == 1,
         "PEM_write_bio_PrivateKey_traditional (encrypted)");
   return bio_text(bio.get());
 }
@@ -186,8 +186,8 @@ TestCert TestCert::issue(const CertSpec& spec, const TestKey& subject_key, const
                                    reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
                                    -1, -1, 0) == 1,
         "subject CN");
-  check(X509_set_issuer_name(cert, issuer != nullptr ? X509_get_subject_name(issuer->get())
-                                                     : subject) == 1,
+  check(X509_set_issuer_name(
+            cert, issuer != nullptr ? X509_get_subject_name(issuer->get()) : subject) == 1,
         "issuer name");
   check(X509_gmtime_adj(X509_getm_notBefore(cert), static_cast<long>(spec.not_before_offset)) !=
                 nullptr &&

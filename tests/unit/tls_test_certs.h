@@ -24,10 +24,11 @@ class TestKey {
   // scalar is `private_half`'s: an internally inconsistent key.
   static TestKey ec_franken(const TestKey& public_half, const TestKey& private_half);
 
-  std::string pkcs8_pem() const;                                        // PRIVATE KEY
-  std::string traditional_pem() const;                                  // RSA / EC PRIVATE KEY
-  std::string encrypted_pkcs8_pem(const std::string& passphrase) const; // ENCRYPTED PRIVATE KEY
-  std::string encrypted_traditional_pem(const std::string& passphrase) const;  // Proc-Type: 4,ENCRYPTED
+  std::string pkcs8_pem() const;                                         // PRIVATE KEY
+  std::string traditional_pem() const;                                   // RSA / EC PRIVATE KEY
+  std::string encrypted_pkcs8_pem(const std::string& passphrase) const;  // ENCRYPTED PRIVATE KEY
+  std::string encrypted_traditional_pem(
+      const std::string& passphrase) const;  // Proc-Type: 4,ENCRYPTED
 
   EVP_PKEY* get() const { return key_.get(); }
 

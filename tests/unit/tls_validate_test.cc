@@ -1,8 +1,8 @@
 // validate_bundle(): one scenario per test case, each asserting the exact
 // reason code. Keys and certificates are generated at run time (tls_test_certs).
-#include <catch2/catch.hpp>
 #include <openssl/err.h>
 
+#include <catch2/catch.hpp>
 #include <ctime>
 #include <random>
 #include <set>
@@ -20,10 +20,10 @@ using certsync::testing::TestCert;
 using certsync::testing::TestKey;
 using certsync::testing::TestPki;
 using certsync::tls::Refusal;
-using certsync::tls::ValidBundle;
 using certsync::tls::validate_bundle;
 using certsync::tls::ValidationOptions;
 using certsync::tls::ValidationResult;
+using certsync::tls::ValidBundle;
 namespace reason = certsync::tls::reason;
 
 namespace {
@@ -41,8 +41,7 @@ struct Pair {
   TestCert cert;
 };
 
-Pair self_signed(KeyKind kind, std::vector<std::string> names = {"www.example.com"},
-                 int slot = 0) {
+Pair self_signed(KeyKind kind, std::vector<std::string> names = {"www.example.com"}, int slot = 0) {
   const TestKey& key = TestKey::shared(kind, slot);
   return Pair{key, TestCert::issue(leaf_spec(std::move(names)), key)};
 }
@@ -189,10 +188,10 @@ TEST_CASE("A chain in reverse order is refused with chain_order", "[tls]") {
 TEST_CASE("A leaf followed by the root instead of its intermediate is refused with chain_order",
           "[tls]") {
   TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
-  const Refusal refused = require_refused(
-      validate_bundle(pki.leaf.pem() + pki.root.pem() + pki.intermediate.pem(),
-                      pki.leaf_key.pkcs8_pem()),
-      reason::kChainOrder);
+  const Refusal refused =
+      require_refused(validate_bundle(pki.leaf.pem() + pki.root.pem() + pki.intermediate.pem(),
+                                      pki.leaf_key.pkcs8_pem()),
+                      reason::kChainOrder);
   CHECK(refused.message.find("CN=www.example.com") != std::string::npos);
   CHECK(refused.message.find("CN=certsync test root") != std::string::npos);
 }
@@ -252,8 +251,9 @@ TEST_CASE("A SEC1 EC key is accepted and re-encoded as PKCS#8", "[tls]") {
 TEST_CASE("A SEC1 key preceded by an EC PARAMETERS block is accepted", "[tls]") {
   Pair pair = self_signed(KeyKind::kEcP256);
   // What `openssl ecparam -name prime256v1 -genkey` writes: the curve OID, then the key.
-  std::string key = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" +
-                    pair.key.traditional_pem();
+  std::string key =
+      "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" +
+      pair.key.traditional_pem();
   require_valid(validate_bundle(pair.cert.pem(), key));
 }
 
@@ -278,11 +278,13 @@ TEST_CASE("A Proc-Type encrypted PKCS#1 key is refused with key_encrypted", "[tl
 TEST_CASE("Two private keys in tls.key are refused with key_multiple", "[tls]") {
   Pair pair = self_signed(KeyKind::kEcP256);
   std::string keys = pair.key.pkcs8_pem() + TestKey::shared(KeyKind::kEcP256, 1).pkcs8_pem();
-  const Refusal refused = require_refused(validate_bundle(pair.cert.pem(), keys), reason::kKeyMultiple);
+  const Refusal refused =
+      require_refused(validate_bundle(pair.cert.pem(), keys), reason::kKeyMultiple);
   require_no_key_text(refused, keys);
   // The same key twice is still two keys.
-  require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem() + pair.key.traditional_pem()),
-                  reason::kKeyMultiple);
+  require_refused(
+      validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem() + pair.key.traditional_pem()),
+      reason::kKeyMultiple);
 }
 
 TEST_CASE("CRLF line endings and text around the PEM blocks are accepted", "[tls]") {
@@ -314,15 +316,17 @@ TEST_CASE("Garbage inside a certificate block is refused with cert_parse_error",
                   reason::kCertParseError);
   // Valid base64, but not DER, in the intermediate: refused, not skipped.
   require_refused(
-      validate_bundle(pki.leaf.pem() + corrupt_body(pki.intermediate.pem(), "AAAAAAAAAAAAAAAA"), key),
+      validate_bundle(pki.leaf.pem() + corrupt_body(pki.intermediate.pem(), "AAAAAAAAAAAAAAAA"),
+                      key),
       reason::kCertParseError);
   // A block without its END line.
   std::string truncated = pki.intermediate.pem();
   truncated.resize(truncated.find("-----END"));
   require_refused(validate_bundle(pki.leaf.pem() + truncated, key), reason::kCertParseError);
   // A mismatched END label.
-  require_refused(validate_bundle(replace_all(pki.leaf.pem(), "END CERTIFICATE", "END CERTIFICATES"), key),
-                  reason::kCertParseError);
+  require_refused(
+      validate_bundle(replace_all(pki.leaf.pem(), "END CERTIFICATE", "END CERTIFICATES"), key),
+      reason::kCertParseError);
   // A certificate with bytes after the DER structure.
   std::string padded = pki.leaf.pem();
   padded.insert(padded.find("-----END"), "AAAA\n");
@@ -341,12 +345,13 @@ TEST_CASE("Garbage inside the key block is refused with key_parse_error", "[tls]
 
   // Valid base64 that does not decode as a key under each label.
   for (const char* label : {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}) {
-    std::string fake = std::string("-----BEGIN ") + label + "-----\nMIIBAAAAAAAAAAAA\n-----END " + label +
-                       "-----\n";
+    std::string fake = std::string("-----BEGIN ") + label + "-----\nMIIBAAAAAAAAAAAA\n-----END " +
+                       label + "-----\n";
     require_refused(validate_bundle(pair.cert.pem(), fake), reason::kKeyParseError);
   }
   // A PKCS#1 label on an EC key.
-  std::string mislabelled = replace_all(pair.key.traditional_pem(), "EC PRIVATE KEY", "RSA PRIVATE KEY");
+  std::string mislabelled =
+      replace_all(pair.key.traditional_pem(), "EC PRIVATE KEY", "RSA PRIVATE KEY");
   require_refused(validate_bundle(pair.cert.pem(), mislabelled), reason::kKeyParseError);
   // No PEM block at all.
   require_refused(validate_bundle(pair.cert.pem(), "not a key\n"), reason::kKeyParseError);
@@ -381,8 +386,8 @@ TEST_CASE("Keys that cannot sign a handshake are refused with key_unsupported", 
 
 TEST_CASE("A leaf without a subjectAltName is refused with no_usable_name", "[tls]") {
   Pair pair = self_signed(KeyKind::kEcP256, {});
-  const Refusal& refused =
-      require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()), reason::kNoUsableName);
+  const Refusal& refused = require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()),
+                                           reason::kNoUsableName);
   CHECK(refused.message.find("CN=no-san.example.com") != std::string::npos);
 }
 
@@ -398,8 +403,8 @@ TEST_CASE("A wildcard SAN is kept and malformed wildcards are dropped", "[tls]")
 TEST_CASE("A leaf whose only names are malformed wildcards is refused with no_usable_name",
           "[tls]") {
   Pair pair = self_signed(KeyKind::kEcP256, {"a*.example.com", "*.*.x", "foo.*.com"});
-  const Refusal& refused =
-      require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()), reason::kNoUsableName);
+  const Refusal& refused = require_refused(validate_bundle(pair.cert.pem(), pair.key.pkcs8_pem()),
+                                           reason::kNoUsableName);
   CHECK(refused.message.find("a*.example.com") != std::string::npos);
 }
 
@@ -475,16 +480,16 @@ TEST_CASE("Refusal messages never contain any line of the key PEM", "[tls]") {
   const std::string key = pair.key.pkcs8_pem();
   const std::string other = TestKey::shared(KeyKind::kRsa2048, 1).pkcs8_pem();
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {pair.cert.pem(), other},                                  // key_mismatch
-      {pair.cert.pem(), key + key},                              // key_multiple
-      {pair.cert.pem() + key, key},                              // key in tls.crt
-      {key, key},                                                // key instead of the certificate
-      {pair.cert.pem(), corrupt_body(key, "%%%%")},              // bad base64 in the key
+      {pair.cert.pem(), other},                      // key_mismatch
+      {pair.cert.pem(), key + key},                  // key_multiple
+      {pair.cert.pem() + key, key},                  // key in tls.crt
+      {key, key},                                    // key instead of the certificate
+      {pair.cert.pem(), corrupt_body(key, "%%%%")},  // bad base64 in the key
       {pair.cert.pem(), replace_all(key, "PRIVATE KEY", "EC PRIVATE KEY")},  // wrong type
       {pair.cert.pem(), replace_all(key, "-----END PRIVATE KEY-----", "")},  // unterminated
-      {pair.cert.pem(), key + pair.cert.pem()},                  // certificate in tls.key
+      {pair.cert.pem(), key + pair.cert.pem()},  // certificate in tls.key
       {pair.cert.pem(), pair.key.encrypted_traditional_pem("pw")},
-      {"-----BEGIN " + key.substr(28, 64) + "-----\n", key},     // a key line as a label
+      {"-----BEGIN " + key.substr(28, 64) + "-----\n", key},  // a key line as a label
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const auto& [cert_text, key_text] = cases[i];
@@ -524,11 +529,11 @@ TEST_CASE("Randomly damaged bundles are either accepted or refused with a known 
   const std::string certs = pki.leaf.pem() + pki.intermediate.pem();
   const std::string key = pki.leaf_key.traditional_pem();
   const std::set<std::string_view> known = {
-      reason::kCertMissing,     reason::kKeyMissing,          reason::kTooLarge,
-      reason::kCertParseError,  reason::kCertUnexpectedBlock, reason::kKeyParseError,
-      reason::kKeyUnexpectedBlock, reason::kKeyMultiple,      reason::kKeyEncrypted,
-      reason::kKeyUnsupported,  reason::kKeyMismatch,         reason::kKeyInvalid,
-      reason::kChainOrder,      reason::kNoUsableName};
+      reason::kCertMissing,        reason::kKeyMissing,          reason::kTooLarge,
+      reason::kCertParseError,     reason::kCertUnexpectedBlock, reason::kKeyParseError,
+      reason::kKeyUnexpectedBlock, reason::kKeyMultiple,         reason::kKeyEncrypted,
+      reason::kKeyUnsupported,     reason::kKeyMismatch,         reason::kKeyInvalid,
+      reason::kChainOrder,         reason::kNoUsableName};
   std::mt19937 random(20261128);
   static constexpr char kAlphabet[] = "ABCxyz019+/=-: \r\n\t*.\x00\xff";
   const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);
@@ -540,9 +545,15 @@ TEST_CASE("Randomly damaged bundles are either accepted or refused with a known 
     for (int e = 0; e < edits && !target.empty(); ++e) {
       size_t at = random() % target.size();
       switch (random() % 3) {
-        case 0: target[at] = alphabet[random() % alphabet.size()]; break;
-        case 1: target.erase(at, 1 + random() % 8); break;
-        default: target.insert(at, 1, alphabet[random() % alphabet.size()]); break;
+        case 0:
+          target[at] = alphabet[random() % alphabet.size()];
+          break;
+        case 1:
+          target.erase(at, 1 + random() % 8);
+          break;
+        default:
+          target.insert(at, 1, alphabet[random() % alphabet.size()]);
+          break;
       }
     }
     ValidationResult result = validate_bundle(damaged_certs, damaged_key);

@@ -64,9 +64,9 @@ enum class ScanError {
 };
 
 struct ScanResult {
-  std::vector<Block> blocks;     // complete blocks, in input order (those before an error, too)
+  std::vector<Block> blocks;  // complete blocks, in input order (those before an error, too)
   ScanError error = ScanError::kNone;
-  size_t error_line = 0;         // 1-based line of the problem
+  size_t error_line = 0;  // 1-based line of the problem
 };
 
 ScanResult scan(std::string_view text);

@@ -14,7 +14,7 @@ inline constexpr std::string_view kCertMissing = "cert_missing";
 inline constexpr std::string_view kKeyMissing = "key_missing";
 // tls.crt or tls.key is larger than the size limit (1 MiB each).
 inline constexpr std::string_view kTooLarge = "too_large";
-// tls.crt has no PEM block, a malformed PEM block, or a block that is not a valid X.509 certificate.
+// tls.crt has no PEM block, a malformed one, or one that is not a valid X.509 certificate.
 inline constexpr std::string_view kCertParseError = "cert_parse_error";
 // tls.crt holds a PEM block other than CERTIFICATE (a key, a CSR, ...).
 inline constexpr std::string_view kCertUnexpectedBlock = "cert_unexpected_block";
@@ -24,13 +24,13 @@ inline constexpr std::string_view kKeyParseError = "key_parse_error";
 inline constexpr std::string_view kKeyUnexpectedBlock = "key_unexpected_block";
 // tls.key holds more than one private key block.
 inline constexpr std::string_view kKeyMultiple = "key_multiple";
-// tls.key is encrypted (ENCRYPTED PRIVATE KEY, or Proc-Type: 4,ENCRYPTED); no passphrase is ever asked.
+// tls.key is encrypted (ENCRYPTED PRIVATE KEY or Proc-Type: 4,ENCRYPTED); never decrypted.
 inline constexpr std::string_view kKeyEncrypted = "key_encrypted";
-// tls.key holds a key type that cannot sign a TLS handshake (only RSA, EC, Ed25519, Ed448 are served).
+// tls.key holds a key type certsync does not serve (only RSA, EC, Ed25519, Ed448).
 inline constexpr std::string_view kKeyUnsupported = "key_unsupported";
 // tls.key is not the private key of the leaf certificate (the first one in tls.crt).
 inline constexpr std::string_view kKeyMismatch = "key_mismatch";
-// tls.key has the leaf's public key but its private part is inconsistent (sign/verify self-test failed).
+// tls.key has the leaf's public key but a corrupt private part (sign/verify self-test failed).
 inline constexpr std::string_view kKeyInvalid = "key_invalid";
 // A certificate in tls.crt is not issued by the certificate that follows it.
 inline constexpr std::string_view kChainOrder = "chain_order";

@@ -40,8 +40,8 @@ Refusal refuse(std::string_view code, std::string message) {
 }
 
 Refusal internal_error(std::string_view what) {
-  return refuse(reason::kInternalError, "internal error while validating the bundle: " +
-                                            std::string(what));
+  return refuse(reason::kInternalError,
+                "internal error while validating the bundle: " + std::string(what));
 }
 
 // Errors OpenSSL queues while we validate are dropped on the way out, so they
@@ -173,8 +173,8 @@ Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text) {
   pem::ScanResult scanned = pem::scan(text);
   if (scanned.error != pem::ScanError::kNone) {
     return refuse(reason::kCertParseError, "tls.crt has " +
-                                               std::string(pem::describe(scanned.error)) +
-                                               " (" + at_line(scanned.error_line) + ")");
+                                               std::string(pem::describe(scanned.error)) + " (" +
+                                               at_line(scanned.error_line) + ")");
   }
   if (scanned.blocks.empty()) {
     return refuse(reason::kCertParseError,
@@ -184,12 +184,12 @@ Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text) {
   std::vector<X509Ptr> chain;
   chain.reserve(scanned.blocks.size());
   for (const pem::Block& block : scanned.blocks) {
-    const std::string where =
-        "PEM block " + std::to_string(chain.size() + 1) + " of tls.crt (" + at_line(block.line) + ")";
+    const std::string where = "PEM block " + std::to_string(chain.size() + 1) + " of tls.crt (" +
+                              at_line(block.line) + ")";
     if (block.label != "CERTIFICATE") {
-      return refuse(reason::kCertUnexpectedBlock,
-                    "tls.crt contains " + block_kind(block) + " at " + at_line(block.line) +
-                        "; only CERTIFICATE blocks are allowed");
+      return refuse(reason::kCertUnexpectedBlock, "tls.crt contains " + block_kind(block) + " at " +
+                                                      at_line(block.line) +
+                                                      "; only CERTIFICATE blocks are allowed");
     }
     if (!block.headers.empty()) {
       return refuse(reason::kCertParseError, where + " has PEM headers; a certificate has none");
@@ -200,9 +200,8 @@ Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text) {
       return refuse(reason::kCertParseError, where + " is not a valid X.509 certificate");
     }
     if (X509_get0_pubkey(cert.get()) == nullptr) {
-      return refuse(reason::kCertParseError,
-                    where + " (" + describe_cert(cert.get()) +
-                        ") has a public key that cannot be read");
+      return refuse(reason::kCertParseError, where + " (" + describe_cert(cert.get()) +
+                                                 ") has a public key that cannot be read");
     }
     chain.push_back(std::move(cert));
   }
@@ -212,7 +211,15 @@ Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text) {
 // ---------------------------------------------------------------------------
 // tls.key
 
-enum class KeyBlockKind { kPkcs8, kPkcs1, kSec1, kEncryptedPkcs8, kUnsupported, kIgnored, kNotAKey };
+enum class KeyBlockKind {
+  kPkcs8,
+  kPkcs1,
+  kSec1,
+  kEncryptedPkcs8,
+  kUnsupported,
+  kIgnored,
+  kNotAKey
+};
 
 KeyBlockKind classify_key_block(std::string_view label) {
   if (label == "PRIVATE KEY") return KeyBlockKind::kPkcs8;
@@ -232,7 +239,9 @@ KeyBlockKind classify_key_block(std::string_view label) {
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -282,15 +291,16 @@ Checked<PkeyPtr> parse_private_key(std::string_view text) {
     KeyBlockKind kind = classify_key_block(block.label);
     if (kind == KeyBlockKind::kIgnored) continue;
     if (kind == KeyBlockKind::kNotAKey) {
-      return refuse(reason::kKeyUnexpectedBlock,
-                    "tls.key contains " + block_kind(block) + " at " + at_line(block.line) +
-                        "; it must hold only the private key");
+      return refuse(reason::kKeyUnexpectedBlock, "tls.key contains " + block_kind(block) + " at " +
+                                                     at_line(block.line) +
+                                                     "; it must hold only the private key");
     }
     keys.push_back(&block);
   }
   if (keys.empty()) {
-    return refuse(reason::kKeyParseError,
-                  "tls.key contains no PEM private key block (expected -----BEGIN PRIVATE KEY-----)");
+    return refuse(
+        reason::kKeyParseError,
+        "tls.key contains no PEM private key block (expected -----BEGIN PRIVATE KEY-----)");
   }
   if (keys.size() > 1) {
     std::string lines;
@@ -313,7 +323,8 @@ Checked<PkeyPtr> parse_private_key(std::string_view text) {
   if (kind == KeyBlockKind::kUnsupported) {
     std::string_view label = pem::printable_label(block.label);
     return refuse(reason::kKeyUnsupported,
-                  "tls.key holds " + (label.empty() ? std::string("a private key") : "a " + std::string(label)) +
+                  "tls.key holds " +
+                      (label.empty() ? std::string("a private key") : "a " + std::string(label)) +
                       " block; certsync reads PKCS#8 (PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY) "
                       "and SEC1 (EC PRIVATE KEY) keys");
   }
@@ -383,9 +394,8 @@ Checked<std::string> key_type_of(EVP_PKEY* key) {
 
 std::optional<Refusal> check_key_matches_leaf(X509* leaf, EVP_PKEY* key) {
   if (EVP_PKEY_eq(X509_get0_pubkey(leaf), key) != 1) {
-    return refuse(reason::kKeyMismatch,
-                  "tls.key does not match the leaf certificate in tls.crt (" +
-                      describe_cert(leaf) + ")");
+    return refuse(reason::kKeyMismatch, "tls.key does not match the leaf certificate in tls.crt (" +
+                                            describe_cert(leaf) + ")");
   }
   return std::nullopt;
 }
@@ -405,13 +415,13 @@ std::optional<Refusal> check_key_signs(X509* leaf, EVP_PKEY* key) {
   ossl::MdCtxPtr sign(EVP_MD_CTX_new());
   ossl::MdCtxPtr verify(EVP_MD_CTX_new());
   if (!sign || !verify) throw std::bad_alloc();
-  bool ok = EVP_DigestSignInit(sign.get(), nullptr, digest, nullptr, key) == 1 &&
-            EVP_DigestSign(sign.get(), signature.data(), &signature_size, kMessage,
-                           sizeof kMessage) == 1 &&
-            EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr,
-                                 X509_get0_pubkey(leaf)) == 1 &&
-            EVP_DigestVerify(verify.get(), signature.data(), signature_size, kMessage,
-                             sizeof kMessage) == 1;
+  bool ok =
+      EVP_DigestSignInit(sign.get(), nullptr, digest, nullptr, key) == 1 &&
+      EVP_DigestSign(sign.get(), signature.data(), &signature_size, kMessage, sizeof kMessage) ==
+          1 &&
+      EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr, X509_get0_pubkey(leaf)) == 1 &&
+      EVP_DigestVerify(verify.get(), signature.data(), signature_size, kMessage, sizeof kMessage) ==
+          1;
   if (!ok) {
     return refuse(reason::kKeyInvalid,
                   "tls.key has the public key of the leaf certificate (" + describe_cert(leaf) +
@@ -487,8 +497,8 @@ std::optional<std::string> normalise_dns_name(std::string_view raw) {
 
 ServerNames collect_server_names(X509* leaf) {
   ServerNames names;
-  ossl::GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(leaf, NID_subject_alt_name, nullptr, nullptr)));
+  ossl::GeneralNamesPtr sans(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, nullptr, nullptr)));
   if (!sans) return names;
   std::unordered_set<std::string> seen;
   for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
@@ -538,8 +548,8 @@ std::optional<std::string> certificates_pem(const std::vector<X509Ptr>& chain) {
 std::optional<SecretBytes> private_key_pem(EVP_PKEY* key) {
   ossl::SecretBioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return std::nullopt;
-  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, refuse_passphrase,
-                               nullptr) != 1) {
+  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, refuse_passphrase, nullptr) !=
+      1) {
     return std::nullopt;
   }
   BUF_MEM* mem = nullptr;

@@ -1,0 +1,23 @@
+// Command line of kube-api-test-server.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace kube_test {
+
+struct Options {
+  std::string dir;                 // --dir DIR (required)
+  int port = 0;                    // --port N; 0: the kernel picks one
+  std::string token;               // --token T; empty: random
+  long bookmark_interval_ms = 60000;  // --bookmark-interval-ms N
+  size_t history_limit = 1000;     // --history N: events kept for watches
+};
+
+const char *usage();
+
+// nullopt with `error` set on a bad command line; `help` set for --help.
+std::optional<Options> parse_options(int argc, char **argv, std::string &error,
+                                     bool &help);
+
+}  // namespace kube_test

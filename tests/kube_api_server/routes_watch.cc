@@ -1,0 +1,188 @@
+// WATCH: one HTTP/1.1 chunked response, one JSON event per chunk, each
+// ending in "\n" (shared/kube-api-samples 14, 15, 17, 18).
+//
+// The stream runs on its connection's own thread (connection_threads.h), in
+// httplib's chunked content provider: it blocks on the store until events,
+// the next bookmark, the timeout, a client disconnect or shutdown.
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "http_helpers.h"
+#include "routes.h"
+
+namespace kube_test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Without timeoutSeconds a real server picks 30-60 min; tests always pass one.
+constexpr long kDefaultTimeoutSeconds = 1800;
+// How often an idle stream checks whether its client went away.
+constexpr auto kPollInterval = std::chrono::milliseconds(200);
+
+struct WatchStream {
+  ServerContext *ctx = nullptr;
+  WatchCursor cursor;
+  std::vector<Json> initial;
+  Json expired_status;  // non-null: the start RV was too old
+  long timeout_seconds = kDefaultTimeoutSeconds;
+  bool bookmarks = false;
+  int socket = -1;
+  int drop_after_events = -1;
+  std::string description;  // for the log
+};
+
+Json bookmark(uint64_t rv) {
+  // Exactly the shape of sample 14: an empty Secret but for its
+  // resourceVersion, and creationTimestamp null.
+  Json meta;
+  meta["resourceVersion"] = std::to_string(rv);
+  meta["creationTimestamp"] = nullptr;
+  Json obj;
+  obj["kind"] = "Secret";
+  obj["apiVersion"] = "v1";
+  obj["metadata"] = meta;
+  Json e;
+  e["type"] = "BOOKMARK";
+  e["object"] = obj;
+  return e;
+}
+
+Json error_event(const Json &status) {
+  Json e;
+  e["type"] = "ERROR";
+  e["object"] = status;
+  return e;
+}
+
+// The peer closed its end (FIN or reset). POLLIN is not asked for: TLS
+// records from the client must not read as a hang-up.
+bool peer_gone(int fd) {
+  if (fd < 0) return false;
+  pollfd p{};
+  p.fd = fd;
+  p.events = POLLRDHUP;
+  return ::poll(&p, 1, 0) > 0 &&
+         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+// Runs the whole stream; returns false to make httplib drop the connection.
+bool run_stream(WatchStream &w, httplib::DataSink &sink) {
+  ServerContext &ctx = *w.ctx;
+  OpenWatchGuard open(ctx.counters);
+  int sent = 0;
+  auto send = [&](const Json &event) {
+    std::string line = event.dump() + "\n";
+    if (w.drop_after_events >= 0 && sent >= w.drop_after_events) {
+      // Injected fault: half an event, then the connection dies.
+      sink.write(line.data(), line.size() / 2);
+      if (w.socket >= 0) ::shutdown(w.socket, SHUT_RDWR);
+      return false;
+    }
+    if (!sink.write(line.data(), line.size())) return false;
+    ++sent;
+    return true;
+  };
+
+  if (!w.expired_status.is_null()) {
+    // A too-old resourceVersion: 200, one ERROR event, end (sample 17).
+    if (send(error_event(w.expired_status))) sink.done();
+    return true;
+  }
+  for (const Json &e : w.initial) {
+    if (!send(e)) return false;
+  }
+
+  const auto interval = std::chrono::milliseconds(ctx.bookmark_interval_ms);
+  const auto deadline = Clock::now() + std::chrono::seconds(w.timeout_seconds);
+  auto next_bookmark = Clock::now() + interval;
+  // Bookmarks never claim a resourceVersion the store has not reached (a
+  // watch started in the future stays silent, as in sample 18).
+  auto send_bookmark = [&] {
+    if (w.cursor.rv > ctx.store.current_rv()) return true;
+    return send(bookmark(w.cursor.rv));
+  };
+
+  std::vector<Json> events;
+  while (true) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      // The real server sends a last bookmark before it ends the watch.
+      if (w.bookmarks && !send_bookmark()) return false;
+      break;
+    }
+    if (w.bookmarks && now >= next_bookmark) {
+      if (!send_bookmark()) return false;
+      next_bookmark = now + interval;
+    }
+    auto until = std::min(deadline, now + kPollInterval);
+    if (w.bookmarks) until = std::min(until, next_bookmark);
+    events.clear();
+    Json expired;
+    WatchWait st = ctx.store.next_events(w.cursor, until, events, expired);
+    if (st == WatchWait::kEvents) {
+      for (const Json &e : events) {
+        if (!send(e)) return false;
+      }
+    } else if (st == WatchWait::kExpired) {
+      if (!send(error_event(expired))) return false;
+      break;
+    } else if (st == WatchWait::kStopped) {
+      break;
+    } else if (peer_gone(w.socket)) {
+      return false;
+    }
+  }
+  sink.done();
+  return true;
+}
+
+}  // namespace
+
+void serve_watch(ServerContext &ctx, const httplib::Request &req,
+                 httplib::Response &res, const std::string &ns,
+                 const FaultHit *fault) {
+  auto w = std::make_shared<WatchStream>();
+  w->ctx = &ctx;
+  w->cursor.ns = ns;
+  if (auto err = Selector::parse(param(req, "labelSelector"),
+                                 param(req, "fieldSelector"),
+                                 w->cursor.selector)) {
+    return send_error(req, res, bad_request(*err));
+  }
+  const std::string timeout = param(req, "timeoutSeconds");
+  if (!timeout.empty()) {
+    if (timeout.find_first_not_of("0123456789") != std::string::npos ||
+        timeout.size() > 9) {
+      return send_error(req, res,
+                        bad_request("invalid timeoutSeconds \"" + timeout +
+                                    "\""));
+    }
+    w->timeout_seconds = std::stol(timeout);
+  }
+  w->bookmarks = param(req, "allowWatchBookmarks") == "true";
+  w->socket = request_socket(req);
+  if (fault != nullptr) w->drop_after_events = fault->drop_after_events;
+  const std::string rv = param(req, "resourceVersion");
+  if (!ctx.store.start_watch(w->cursor, rv, w->initial, w->expired_status)) {
+    // expired_status is set: the stream will carry the ERROR event.
+  }
+  std::fprintf(stderr, "[kube-api-test-server] watch open ns=%s rv=%s -> %s\n",
+               ns.empty() ? "*" : ns.c_str(), rv.empty() ? "\"\"" : rv.c_str(),
+               w->expired_status.is_null()
+                   ? ("from " + std::to_string(w->cursor.rv)).c_str()
+                   : "410 Expired");
+
+  set_common_headers(res);
+  res.status = 200;
+  res.set_chunked_content_provider(
+      "application/json",
+      [w](size_t, httplib::DataSink &sink) { return run_stream(*w, sink); });
+}
+
+}  // namespace kube_test

@@ -1,0 +1,214 @@
+#include "status_body.h"
+
+namespace kube_test {
+
+Json failure_status(int code, const std::string &reason,
+                    const std::string &message, const Json &details) {
+  Json s;
+  s["kind"] = "Status";
+  s["apiVersion"] = "v1";
+  s["metadata"] = Json::object();
+  s["status"] = "Failure";
+  if (!message.empty()) s["message"] = message;
+  s["reason"] = reason;
+  if (!details.is_null()) s["details"] = details;
+  s["code"] = code;
+  return s;
+}
+
+namespace {
+
+Json name_details(const std::string &name) {
+  Json d;
+  d["name"] = name;
+  d["kind"] = "secrets";
+  return d;
+}
+
+}  // namespace
+
+ApiError unauthorized() {
+  return {401, failure_status(401, "Unauthorized", "Unauthorized")};
+}
+
+ApiError not_found(const std::string &name) {
+  return {404, failure_status(404, "NotFound",
+                              "secrets \"" + name + "\" not found",
+                              name_details(name))};
+}
+
+ApiError route_not_found() {
+  return {404, failure_status(404, "NotFound",
+                              "the server could not find the requested resource",
+                              Json::object())};
+}
+
+ApiError already_exists(const std::string &name) {
+  return {409, failure_status(409, "AlreadyExists",
+                              "secrets \"" + name + "\" already exists",
+                              name_details(name))};
+}
+
+ApiError conflict(const std::string &name) {
+  // Wording of the real optimistic-concurrency failure.
+  return {409, failure_status(
+                   409, "Conflict",
+                   "Operation cannot be fulfilled on secrets \"" + name +
+                       "\": the object has been modified; please apply your "
+                       "changes to the latest version and try again",
+                   name_details(name))};
+}
+
+ApiError bad_request(const std::string &message) {
+  return {400, failure_status(400, "BadRequest", message)};
+}
+
+ApiError unsupported_media_type(const std::string &type) {
+  return {415, failure_status(415, "UnsupportedMediaType",
+                              "the body of the request was in an unknown "
+                              "format - accepted media types include: "
+                              "application/json-patch+json, "
+                              "application/merge-patch+json, "
+                              "application/apply-patch+yaml, "
+                              "application/strategic-merge-patch+json (got " +
+                                  type + ")")};
+}
+
+ApiError method_not_allowed() {
+  return {405, failure_status(405, "MethodNotAllowed",
+                              "the server does not allow this method on the "
+                              "requested resource",
+                              Json::object())};
+}
+
+ApiError invalid(const std::string &name,
+                 const std::vector<StatusCause> &causes) {
+  // The real message joins "field: message" pairs, bracketed when several.
+  std::string joined;
+  Json jc = Json::array();
+  for (const auto &c : causes) {
+    std::string one = c.field.empty() ? c.message : c.field + ": " + c.message;
+    joined += (joined.empty() ? "" : ", ") + one;
+    Json cause;
+    cause["reason"] = c.reason;
+    cause["message"] = c.message;
+    if (!c.field.empty()) cause["field"] = c.field;
+    jc.push_back(cause);
+  }
+  if (causes.size() > 1) joined = "[" + joined + "]";
+  Json d;
+  d["name"] = name;
+  d["kind"] = "Secret";
+  d["causes"] = jc;
+  return {422, failure_status(422, "Invalid",
+                              "Secret \"" + name + "\" is invalid: " + joined,
+                              d)};
+}
+
+ApiError gone_expired(const std::string &message) {
+  return {410, failure_status(410, "Expired", message)};
+}
+
+ApiError list_continue_expired(const std::string &fresh_continue) {
+  Json s = failure_status(
+      410, "Expired",
+      "The provided continue parameter is too old to display a consistent "
+      "list result. You can start a new list without the continue parameter, "
+      "or use the continue token in this response to retrieve the remainder "
+      "of the results. Continuing with the provided token results in an "
+      "inconsistent list - objects that were created, modified, or deleted "
+      "between the time the first chunk was returned and now may show up in "
+      "the list.");
+  // The real server puts the fresh token in the Status' own metadata.
+  s["metadata"]["continue"] = fresh_continue;
+  return {410, s};
+}
+
+ApiError rv_too_large(unsigned long long requested,
+                      unsigned long long current) {
+  Json cause;
+  cause["reason"] = "ResourceVersionTooLarge";
+  cause["message"] = "Too large resource version";
+  Json d;
+  d["causes"] = Json::array({cause});
+  d["retryAfterSeconds"] = 1;
+  return {504, failure_status(504, "Timeout",
+                              "Timeout: Too large resource version: " +
+                                  std::to_string(requested) +
+                                  ", current: " + std::to_string(current),
+                              d)};
+}
+
+ApiError forbidden(const std::string &verb, const std::string &ns) {
+  Json d;
+  d["kind"] = "secrets";
+  std::string where = ns.empty() ? " at the cluster scope"
+                                 : " in the namespace \"" + ns + "\"";
+  return {403, failure_status(403, "Forbidden",
+                              "secrets is forbidden: User \"kube-api-test\" "
+                              "cannot " + verb +
+                                  " resource \"secrets\" in API group \"\"" +
+                                  where,
+                              d)};
+}
+
+ApiError injected(int code, int retry_after_seconds) {
+  std::string reason = "InternalError";
+  std::string message = "an error on the server (\"injected fault\") has "
+                        "prevented the request from succeeding";
+  switch (code) {
+    case 401:
+      return unauthorized();
+    case 403:
+      return forbidden("list", "");
+    case 429:
+      reason = "TooManyRequests";
+      message = "Too many requests, please try again later.";
+      break;
+    case 503:
+      reason = "ServiceUnavailable";
+      message = "the server is currently unable to handle the request";
+      break;
+    case 504:
+      reason = "Timeout";
+      message = "the server was unable to return a response in the time "
+                "allotted, but may still be processing the request";
+      break;
+    case 410:
+      reason = "Expired";
+      message = "too old resource version";
+      break;
+    default:
+      break;
+  }
+  Json d;
+  if (retry_after_seconds > 0) {
+    d = Json::object();
+    d["retryAfterSeconds"] = retry_after_seconds;
+  }
+  return {code, failure_status(code, reason, message, d)};
+}
+
+Json delete_success(const std::string &name, const std::string &uid) {
+  Json s;
+  s["kind"] = "Status";
+  s["apiVersion"] = "v1";
+  s["metadata"] = Json::object();
+  s["status"] = "Success";
+  Json d;
+  d["name"] = name;
+  d["kind"] = "secrets";
+  d["uid"] = uid;
+  s["details"] = d;
+  return s;
+}
+
+Json too_old_resource_version(unsigned long long requested,
+                              unsigned long long oldest) {
+  return failure_status(410, "Expired",
+                        "too old resource version: " +
+                            std::to_string(requested) + " (" +
+                            std::to_string(oldest) + ")");
+}
+
+}  // namespace kube_test

@@ -12,6 +12,7 @@ _M.build_dir = os.getenv("CERTSYNC_BUILD_DIR") or (_M.root .. "/build")
 -- Starts the server in a fresh directory and waits until it listens.
 function _M.start(dir)
   local binary = _M.build_dir .. "/tests/kube_api_server/kube-api-test-server"
+  proc.check("mkdir -p " .. q(dir))
   local self = setmetatable({ dir = dir }, Server)
   self.pid = proc.spawn(q(binary) .. " --dir " .. q(dir) .. " --port 0", dir .. "/server.log")
   proc.wait_until("the API test server to listen", 15, function()

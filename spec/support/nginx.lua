@@ -24,7 +24,7 @@ function _M.start(dir, opts)
     -- As root, nginx would run its workers as nobody, who cannot read the test's files.
     (proc.run("id -u"):match("^0") and "user root;" or ""),
     "worker_processes " .. (opts.workers or 2) .. ";",
-    "error_log logs/error.log info;",
+    "error_log logs/error.log notice;",
     "pid logs/nginx.pid;",
     "events { worker_connections 256; }",
     "http {",
@@ -38,14 +38,14 @@ function _M.start(dir, opts)
     "    })",
     "  }",
     "  server {",
-    "    listen 127.0.0.1:" .. self.port .. " ssl;",
+    "    listen 127.0.0.1:" .. self.port .. " ssl reuseport;",
     "    ssl_certificate " .. opts.fallback_crt .. ";",
     "    ssl_certificate_key " .. opts.fallback_key .. ";",
     "    ssl_certificate_by_lua_block { require('certsync.core').certificate() }",
     "    location / { return 200 'ok\\n'; }",
     "  }",
     "  server {",
-    "    listen 127.0.0.1:" .. self.status_port .. ";",
+    "    listen 127.0.0.1:" .. self.status_port .. " reuseport;",
     "    location = /certsync/status { content_by_lua_block { ngx.say(require('certsync.core').status_json()) } }",
     "  }",
     "}",
@@ -66,6 +66,25 @@ end
 
 function Nginx:status()
   return (proc.run(string.format("curl -sS http://127.0.0.1:%d/certsync/status", self.status_port)))
+end
+
+-- Asks the status endpoint until every worker has answered; returns
+-- { [pid] = { generation = n, serials = { [id] = serial } } }.
+function Nginx:status_per_worker(seconds)
+  local want, seen = #self:worker_pids(), {}
+  local count = 0
+  proc.wait_until("every worker to answer the status endpoint", seconds or 10, function()
+    local s = self:status()
+    local pid = tonumber(s:match('"worker":{"pid":(%d+)'))
+    if pid and not seen[pid] then
+      local serials = {}
+      for id, serial in s:gmatch('{"id":"([^"]+)","serial":"(%x+)"') do serials[id] = serial end
+      seen[pid] = { generation = tonumber(s:match('"generation":(%-?%d+)')), serials = serials }
+      count = count + 1
+    end
+    return count >= want
+  end)
+  return seen
 end
 
 function Nginx:error_log()

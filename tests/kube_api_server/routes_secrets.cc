@@ -146,9 +146,11 @@ void handle_patch(ServerContext &ctx, const httplib::Request &req,
   // Server-side apply is approximated by a merge (no field ownership): good
   // enough for tests that use it to write whole Secrets, like cert-manager.
   const bool apply = type == "application/apply-patch+yaml";
+  const bool json_patch = type == "application/json-patch+json";
   if (type == "application/strategic-merge-patch+json") {
     flavour = PatchFlavour::kStrategicMerge;
-  } else if (type != "application/merge-patch+json" && !apply) {
+  } else if (type != "application/merge-patch+json" && !apply &&
+             !json_patch) {
     return send_error(req, res, unsupported_media_type(type));
   }
   Json patch = Json::parse(req.body, nullptr, false);
@@ -163,7 +165,24 @@ void handle_patch(ServerContext &ctx, const httplib::Request &req,
   StoreResult r = ctx.store.update(
       ns, name,
       [&](const Json &current, Json &out) -> std::optional<ApiError> {
-        Json merged = apply_merge_patch(current, patch, flavour);
+        Json merged;
+        if (json_patch) {
+          // RFC 6902 operations (nlohmann implements them); a failed `test`
+          // or a path that is not there refuses the whole patch.
+          try {
+            merged = current.patch(patch);
+          } catch (const std::exception &e) {
+            return ApiError{422, failure_status(422, "Invalid",
+                                                std::string("the server "
+                                                            "rejected our "
+                                                            "request due to "
+                                                            "an error in our "
+                                                            "request: ") +
+                                                    e.what())};
+          }
+        } else {
+          merged = apply_merge_patch(current, patch, flavour);
+        }
         Json next;
         if (auto err = decode_secret(merged, ns, strict, next)) return err;
         next["metadata"]["name"] = name;

@@ -34,7 +34,8 @@ bool is_known_metadata_field(const std::string &key) {
 
 Json sorted_map(const Json &m) {
   if (!m.is_object()) return m;
-  std::map<std::string, Json> sorted(m.begin(), m.end());
+  std::map<std::string, Json> sorted;
+  for (auto it = m.begin(); it != m.end(); ++it) sorted[it.key()] = it.value();
   Json out = Json::object();
   for (auto &kv : sorted) out[kv.first] = kv.second;
   return out;

@@ -210,7 +210,7 @@ Watcher::WatchEnd Watcher::watch() {
   WatchEnd end = WatchEnd::kResume;
   bool stream_error = false;
   std::string error_body;
-  uint64_t events = 0;
+  uint64_t events_in_this_watch = 0;
   const auto started = std::chrono::steady_clock::now();
   HttpResponse response = http_.get(request, [&](long status, std::string_view bytes) {
     if (status != 200) {
@@ -221,7 +221,7 @@ Watcher::WatchEnd Watcher::watch() {
     auto result = framer.feed(bytes, [&](std::string_view text) {
       if (stream_error) return;
       auto event = nlohmann::json::parse(text, nullptr, false);
-      ++events;
+      ++events_in_this_watch;
       if (!handle_event(event, &end)) stream_error = true;
     });
     if (result == EventFramer::Result::kOversize) {
@@ -239,7 +239,6 @@ Watcher::WatchEnd Watcher::watch() {
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
     ++watches_;
-    events_ += events;
   }
   if (response.interrupted || stopping_.load()) return WatchEnd::kStopped;
   if (response.status == 410) return WatchEnd::kRelist;
@@ -253,7 +252,7 @@ Watcher::WatchEnd Watcher::watch() {
     return WatchEnd::kFailed;
   }
   // A watch closed at once with nothing in it is a failure in disguise: back off.
-  if (events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1))
+  if (events_in_this_watch == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1))
     return WatchEnd::kFailed;
   return WatchEnd::kResume;
 }
@@ -265,6 +264,10 @@ bool Watcher::handle_event(nlohmann::json& event, WatchEnd* end) {
     record_error("WATCH " + secrets_path() + ": an event is not of the form {type, object}");
     *end = WatchEnd::kFailed;
     return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    ++events_;
   }
   const std::string type = event["type"].get<std::string>();
   nlohmann::json& object = event["object"];
@@ -328,6 +331,10 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
     update.unchanged = true;  // metadata-only change: no validation, no generation
     return update;
   }
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    ++validations_;
+  }
   auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view());
   if (auto* refusal = std::get_if<tls::Refusal>(&result)) {
     log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version +
@@ -381,7 +388,8 @@ nlohmann::json Watcher::status() const {
                         {"last_sync_at", last_sync_at_},
                         {"lists", lists_},
                         {"watches", watches_},
-                        {"events", events_}};
+                        {"events", events_},
+                        {"validations", validations_}};
   if (!last_error_.empty()) out["last_error"] = {{"message", last_error_}, {"at", last_error_at_}};
   return out;
 }

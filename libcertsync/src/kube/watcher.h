@@ -80,6 +80,7 @@ class Watcher {
   uint64_t lists_ = 0;
   uint64_t watches_ = 0;
   uint64_t events_ = 0;
+  uint64_t validations_ = 0;  // Secret versions validated (metadata-only updates are not)
 };
 
 }  // namespace certsync::kube

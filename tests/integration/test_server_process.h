@@ -1,0 +1,42 @@
+// TestServerProcess: runs the project's Kubernetes API test server as a
+// child process for one test, and writes Secrets to it over HTTPS.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace certsync::testing {
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+bool wait_until(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+class TestServerProcess {
+ public:
+  TestServerProcess();   // starts the server and waits until it listens
+  ~TestServerProcess();  // SIGTERM, then waits for it
+  TestServerProcess(const TestServerProcess&) = delete;
+  TestServerProcess& operator=(const TestServerProcess&) = delete;
+
+  const std::string& url() const { return url_; }
+  std::string ca_file() const { return dir_ + "/ca.crt"; }
+  std::string token_file() const { return dir_ + "/token"; }
+
+  // Creates or replaces (PUT) a kubernetes.io/tls Secret in `ns`; returns the HTTP status.
+  long put_tls_secret(const std::string& ns, const std::string& name, const std::string& crt_pem,
+                      const std::string& key_pem, const std::string& labels_json = "{}");
+  long delete_secret(const std::string& ns, const std::string& name);
+
+ private:
+  long request(const std::string& method, const std::string& path, const std::string& body);
+
+  std::string dir_;
+  std::string url_;
+  std::string token_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace certsync::testing

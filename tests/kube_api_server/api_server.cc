@@ -55,13 +55,21 @@ ApiServer::ApiServer(ServerContext &ctx, const TlsMaterial &tls)
                                httplib::Response &) {
     t_request_start = std::chrono::steady_clock::now();
     ConnectionThreads::note_socket(request_socket(req));
+    // The Request is owned by httplib's connection loop and is not const;
+    // only the handler signature is.
+    auto &mutable_req = const_cast<httplib::Request &>(req);
+    if (!req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      // RFC 9112: no length and no chunking means no body. httplib 0.11
+      // would instead read a POST until the client closes (e.g. `curl -X
+      // POST` with no -d), so make the empty body explicit.
+      mutable_req.set_header("Content-Length", "0");
+    }
     if (is_watch_request(req)) {
       // httplib would gzip/brotli a chunked JSON response when the client
       // accepts it, buffering events inside the compressor: a watch must
-      // deliver each event as it happens, so it is never compressed. The
-      // Request object is owned by httplib's connection loop and is not
-      // const; only the handler signature is.
-      const_cast<httplib::Request &>(req).headers.erase("Accept-Encoding");
+      // deliver each event as it happens, so it is never compressed.
+      mutable_req.headers.erase("Accept-Encoding");
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });

@@ -14,24 +14,31 @@ thread_local std::atomic<int> *t_socket_slot = nullptr;
 
 }  // namespace
 
-void ConnectionThreads::enqueue(std::function<void()> fn) {
-  std::list<Slot>::iterator slot;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    slot = running_.emplace(running_.end());
-  }
-  std::thread([this, slot, fn = std::move(fn)]() mutable {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      t_socket_slot = &slot->fd;
+void ConnectionThreads::reap_finished() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->finished) {
+      // Past its last use of mu_: joining under the lock cannot deadlock.
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
     }
+  }
+}
+
+void ConnectionThreads::enqueue(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reap_finished();
+  auto conn = connections_.emplace(connections_.end());
+  conn->thread = std::thread([this, conn, fn = std::move(fn)]() mutable {
+    t_socket_slot = &conn->fd;
     fn();
-    fn = nullptr;  // release captures before the queue may be destroyed
-    std::lock_guard<std::mutex> lock(mu_);
+    fn = nullptr;
     t_socket_slot = nullptr;
-    running_.erase(slot);
-    done_.notify_all();
-  }).detach();
+    std::lock_guard<std::mutex> done(mu_);
+    conn->finished = true;
+    finished_.notify_all();
+  });
 }
 
 void ConnectionThreads::note_socket(int fd) {
@@ -40,13 +47,19 @@ void ConnectionThreads::note_socket(int fd) {
 
 void ConnectionThreads::shutdown() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto all_finished = [&] {
+    for (const Connection &c : connections_) {
+      if (!c.finished) return false;
+    }
+    return true;
+  };
   // Grace period: watch streams write their final chunk and finish.
-  done_.wait_for(lock, std::chrono::milliseconds(500),
-                 [&] { return running_.empty(); });
-  for (const Slot &s : running_) {
-    if (s.fd >= 0) ::shutdown(s.fd, SHUT_RDWR);
+  finished_.wait_for(lock, std::chrono::milliseconds(500), all_finished);
+  for (const Connection &c : connections_) {
+    if (!c.finished && c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
   }
-  done_.wait(lock, [&] { return running_.empty(); });
+  finished_.wait(lock, all_finished);
+  reap_finished();
 }
 
 }  // namespace kube_test

@@ -9,7 +9,9 @@
 // it. Watches end on their own (the store wakes them), but an idle
 // keep-alive connection would sit out its 5 s timeout; so after a short grace
 // period the sockets of still-running connections are shut down, which makes
-// their threads finish at once.
+// their threads finish at once. Threads are joined, never detached: a thread
+// still unwinding (thread-local destructors, OpenSSL's per-thread state) must
+// not race with the process exit.
 #pragma once
 
 #include <httplib.h>
@@ -19,6 +21,7 @@
 #include <functional>
 #include <list>
 #include <mutex>
+#include <thread>
 
 namespace kube_test {
 
@@ -32,13 +35,17 @@ class ConnectionThreads : public httplib::TaskQueue {
   static void note_socket(int fd);
 
  private:
-  struct Slot {
+  struct Connection {
+    std::thread thread;
     std::atomic<int> fd{-1};  // written by its thread, read by shutdown()
+    bool finished = false;    // guarded by mu_
   };
+  // Joins the threads of finished connections. Caller holds mu_.
+  void reap_finished();
 
   std::mutex mu_;
-  std::condition_variable done_;
-  std::list<Slot> running_;
+  std::condition_variable finished_;
+  std::list<Connection> connections_;
 };
 
 }  // namespace kube_test

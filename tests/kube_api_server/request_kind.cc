@@ -2,7 +2,7 @@
 
 #include <httplib.h>
 
-#include <regex>
+#include <vector>
 
 namespace kube_test {
 namespace {
@@ -36,24 +36,44 @@ bool is_watch_request(const httplib::Request &req) {
 }
 
 RequestKind classify(const httplib::Request &req) {
-  static const std::regex collection(
-      "^/api/v1/(watch/)?(namespaces/[^/]+/)?secrets/?$");
-  static const std::regex item("^/api/v1/namespaces/[^/]+/secrets/[^/]+$");
-  const std::string &p = req.path;
-  if (std::regex_match(p, collection)) {
+  // Segments of the path: /api/v1[/watch][/namespaces/NS]/secrets[/NAME]
+  std::vector<std::string> seg;
+  std::string cur;
+  for (char c : req.path.substr(req.path.empty() ? 0 : 1)) {
+    if (c == '/') {
+      seg.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) seg.push_back(cur);  // a trailing "/" adds nothing
+  size_t i = 0;
+  bool secrets = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
+  if (secrets) {
+    i = 2;
+    if (i < seg.size() && seg[i] == "watch") ++i;
+    if (i + 1 < seg.size() && seg[i] == "namespaces" && !seg[i + 1].empty()) {
+      i += 2;
+    }
+    secrets = i < seg.size() && seg[i] == "secrets";
+  }
+  if (secrets && seg.size() == i + 1) {
     if (req.method == "GET") {
       return is_watch_request(req) ? RequestKind::kWatch : RequestKind::kList;
     }
     if (req.method == "POST") return RequestKind::kCreate;
     return RequestKind::kOther;
   }
-  if (std::regex_match(p, item)) {
+  if (secrets && seg.size() == i + 2 && seg[2] == "namespaces" &&
+      !seg[i + 1].empty()) {
     if (req.method == "GET") return RequestKind::kGet;
     if (req.method == "PUT") return RequestKind::kUpdate;
     if (req.method == "PATCH") return RequestKind::kPatch;
     if (req.method == "DELETE") return RequestKind::kDelete;
     return RequestKind::kOther;
   }
+  const std::string &p = req.path;
   if (p == "/api" || p == "/api/" || p == "/api/v1" || p == "/apis" ||
       p == "/apis/" || p == "/version" || starts_with(p, "/openapi/")) {
     return RequestKind::kDiscovery;

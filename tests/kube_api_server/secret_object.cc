@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
-#include <regex>
 
 #include "base64.h"
 
@@ -52,17 +51,37 @@ void random_bytes(unsigned char *buf, int len) {
   }
 }
 
-// DNS-1123 subdomain, the rule for Secret names.
-bool is_dns_subdomain(const std::string &s) {
-  static const std::regex re(
-      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, re);
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+// DNS-1123 subdomain, the rule for Secret names: dot-separated labels of
+// [a-z0-9-], each starting and ending with an alphanumeric, <= 253 chars.
+bool is_dns_subdomain(const std::string &s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    size_t end = dot == std::string::npos ? s.size() : dot;
+    if (end == start) return false;
+    if (!is_lower_alnum(s[start]) || !is_lower_alnum(s[end - 1])) return false;
+    for (size_t i = start; i < end; ++i) {
+      if (!is_lower_alnum(s[i]) && s[i] != '-') return false;
+    }
+    if (dot == std::string::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// Keys of Secret data: [-._a-zA-Z0-9]+, not "." or "..".
 bool is_config_map_key(const std::string &s) {
-  static const std::regex re("[-._a-zA-Z0-9]+");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, re) &&
-         s != "." && s != "..";
+  if (s.empty() || s.size() > 253 || s == "." || s == "..") return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 }  // namespace

@@ -50,6 +50,11 @@ ApiServer::ApiServer(ServerContext &ctx, const TlsMaterial &tls)
   // vanished mid-request does not hold a thread for long.
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
+  // httplib closes a keep-alive connection after 5 requests by default; a
+  // real API server does not, and clients should see long-lived connections.
+  s.set_keep_alive_max_count(1000);
+  // The real server's request body limit (3 MiB): larger bodies get 413.
+  s.set_payload_max_length(3 * 1024 * 1024);
 
   s.set_pre_routing_handler([](const httplib::Request &req,
                                httplib::Response &) {

@@ -267,6 +267,9 @@ void handle_list(ServerContext &ctx, const httplib::Request &req,
   }
   q.continue_token = param(req, "continue");
   q.resource_version = param(req, "resourceVersion");
+  // resourceVersion=0 is served from the watch cache on a real v1.26
+  // server, which ignores limit there: the whole list in one page.
+  if (q.resource_version == "0" && q.continue_token.empty()) q.limit = 0;
   q.resource_version_match = param(req, "resourceVersionMatch");
   StoreResult r = ctx.store.list(q);
   if (r.error) {

@@ -34,7 +34,6 @@ struct WatchStream {
   bool bookmarks = false;
   int socket = -1;
   int drop_after_events = -1;
-  std::string description;  // for the log
 };
 
 Json bookmark(uint64_t rv) {
@@ -163,7 +162,8 @@ void serve_watch(ServerContext &ctx, const httplib::Request &req,
                         bad_request("invalid timeoutSeconds \"" + timeout +
                                     "\""));
     }
-    w->timeout_seconds = std::stol(timeout);
+    // 0 means "the server's default", as on a real server.
+    if (std::stol(timeout) > 0) w->timeout_seconds = std::stol(timeout);
   }
   w->bookmarks = param(req, "allowWatchBookmarks") == "true";
   w->socket = request_socket(req);

@@ -169,9 +169,14 @@ void serve_watch(ServerContext &ctx, const httplib::Request &req,
   w->socket = request_socket(req);
   if (fault != nullptr) w->drop_after_events = fault->drop_after_events;
   const std::string rv = param(req, "resourceVersion");
-  if (!ctx.store.start_watch(w->cursor, rv, w->initial, w->expired_status)) {
-    // expired_status is set: the stream will carry the ERROR event.
+  if (rv.find_first_not_of("0123456789") != std::string::npos ||
+      rv.size() > 19) {
+    return send_error(req, res,
+                      bad_request("invalid resource version "" + rv + """));
   }
+  // When the resourceVersion is too old, expired_status is set and the
+  // stream carries the ERROR event.
+  ctx.store.start_watch(w->cursor, rv, w->initial, w->expired_status);
   std::fprintf(stderr, "[kube-api-test-server] watch open ns=%s rv=%s -> %s\n",
                ns.empty() ? "*" : ns.c_str(), rv.empty() ? "\"\"" : rv.c_str(),
                w->expired_status.is_null()

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ make cmake pkg-config
-  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev
   # tests and the Kubernetes API test server
   catch2 libcpp-httplib-dev lua-busted curl openssl procps
   # nginx with lua-nginx-module, as the plugin runs in the specs and the demo

@@ -172,7 +172,7 @@ void serve_watch(ServerContext &ctx, const httplib::Request &req,
   if (rv.find_first_not_of("0123456789") != std::string::npos ||
       rv.size() > 19) {
     return send_error(req, res,
-                      bad_request("invalid resource version "" + rv + """));
+                      bad_request("invalid resource version \"" + rv + "\""));
   }
   // When the resourceVersion is too old, expired_status is set and the
   // stream carries the ERROR event.

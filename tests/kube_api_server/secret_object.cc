@@ -158,9 +158,10 @@ std::optional<ApiError> decode_secret(const Json &body,
     }
     if (meta[map_field].empty()) meta.erase(map_field);
   }
-  std::string ns = meta.value("namespace", Json("")).is_string()
-                       ? meta.value("namespace", std::string())
-                       : std::string();
+  std::string ns;
+  if (meta.contains("namespace") && meta["namespace"].is_string()) {
+    ns = meta["namespace"].get<std::string>();
+  }
   if (!ns.empty() && !url_namespace.empty() && ns != url_namespace) {
     return bad_request("the namespace of the provided object does not match "
                        "the namespace sent on the request");

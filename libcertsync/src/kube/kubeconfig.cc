@@ -179,8 +179,11 @@ class KubeconfigReader {
       if (!e.mark.is_null())
         where = " at line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
       // yaml-cpp's parser messages are fixed texts ("end of map not found"),
-      // never the document's content.
-      fail("malformed YAML in kubeconfig " + path_ + where + ": " + e.msg);
+      // never the document's content. Its depth guard (DeepRecursion, a
+      // ParserException whose type the shared library does not export) says
+      // "bad file", which would mislead here.
+      const std::string reason = e.msg == YAML::ErrorMsg::BAD_FILE ? "nested too deeply" : e.msg;
+      fail("malformed YAML in kubeconfig " + path_ + where + ": " + reason);
     }
   }
 
@@ -222,8 +225,8 @@ class KubeconfigReader {
         fail("two " + std::string(list_key) + " are named " + quote_name(name) + in_file() + at_line(item));
       const std::optional<YAML::Node> body = member(item, body_key);
       if (body && !body->IsMap())
-        fail(field_desc(body_key, std::string(body_key) + " " + quote_name(name)) + " must be a mapping" +
-             at_line(*body));
+        fail(std::string(body_key) + " " + quote_name(name) + in_file() + ": field " + body_key +
+             " must be a mapping" + at_line(*body));
       out.push_back(Named{std::move(name), body ? *body : YAML::Node()});
     }
     return out;

@@ -63,15 +63,35 @@ typedef struct {
 } certsync_bundle_t;
 
 /* Configuration ------------------------------------------------------------
- * Keys (all values are strings):
- *   server            API server URL, e.g. "https://10.0.0.1:6443" (required)
- *   ca_file           PEM file of the CA that signs the API server (required
- *                     unless insecure_skip_tls_verify is "true")
- *   token_file        file holding the bearer token (re-read when it changes)
- *   namespace         namespace whose Secrets are watched (required)
- *   deletion_policy   "keep" (default: a deleted Secret keeps serving its last
- *                     good bundle) or "remove"
- *   insecure_skip_tls_verify  "true" turns server verification off (tests only)
+ * All values are strings. certsync_config_set() checks a key and its value on
+ * their own; certsync_new() checks the whole and reads the files it names.
+ *
+ * Connection, from exactly one source:
+ *   server                    API server URL, e.g. "https://10.0.0.1:6443"
+ *     ca_file                 CA of the API server (re-read when it changes)
+ *     token_file              bearer token file (re-read before every request)
+ *     client_cert_file, client_key_file   client certificate authentication
+ *     tls_server_name         name to verify the server's certificate against
+ *     insecure_skip_tls_verify  "true" turns verification off (tests only)
+ *   in_cluster = "true"       the pod's service account; in_cluster_host and
+ *                             in_cluster_port default to the environment's
+ *                             KUBERNETES_SERVICE_HOST/_PORT, which nginx
+ *                             workers only see when passed or declared (env);
+ *                             service_account_dir overrides the files' place
+ *   kubeconfig = PATH         a kubeconfig file; context picks one (default:
+ *                             current-context). exec users are not supported.
+ * Scope:
+ *   namespaces                "a,b", or "*" for all namespaces (namespace is
+ *                             accepted for one); default: the source's namespace
+ *   label_selector            e.g. "app=web"
+ *   secret_names              "ns/name,..." (or "name" with one namespace):
+ *                             one watch per Secret, as RBAC resourceNames needs
+ * Behaviour and limits:
+ *   deletion_policy           "keep" (default: a deleted Secret keeps serving
+ *                             its last good bundle) or "remove"
+ *   max_event_bytes           largest WATCH event (default 4194304)
+ *   idle_timeout_seconds      silence after which a watch is dead (default 180)
+ *   list_page_size            LIST page size (default 500)
  */
 certsync_config_t *certsync_config_new(void);
 int certsync_config_set(certsync_config_t *cfg, const char *key, const char *value,
@@ -90,8 +110,9 @@ void certsync_stop(certsync_t *cs);
 void certsync_destroy(certsync_t *cs);
 
 /* Changes ------------------------------------------------------------------
- * certsync_generation() is the store's current generation: 0 until the first
- * LIST has been applied, then growing by one with every accepted change.
+ * certsync_generation() is the store's current generation: 0 until every
+ * watched scope has been listed once, then growing by one with every accepted
+ * change.
  * certsync_changes_since(cs, n) returns what changed after generation n; when
  * n is 0 or too old to answer as a delta, it returns the whole store and
  * certsync_changes_full() is 1 (the caller replaces everything it holds). */

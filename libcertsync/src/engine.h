@@ -1,7 +1,7 @@
 // Engine: one certsync instance, what a certsync_t handle points to.
-// Owns the store, the log queue and the watcher, and builds them from the
-// key/value configuration of the C ABI. It holds no logic of the C ABI and
-// knows nothing of Lua.
+// Owns the store, the log queue and one watcher per scope, built from the
+// resolved configuration (engine_config.h). It holds no logic of the C ABI
+// and knows nothing of Lua.
 //
 // Engines still running when the process exits are stopped by the library
 // itself (an atexit handler): nginx workers that get SIGTERM simply exit,
@@ -9,21 +9,17 @@
 // destroyed at exit would abort the process.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "engine_config.h"
 #include "kube/watcher.h"
 #include "store/store.h"
 #include "util/log_queue.h"
 
 namespace certsync {
-
-using ConfigMap = std::map<std::string, std::string>;
-
-// Checks one configuration key and value; returns an error naming the key.
-std::optional<std::string> check_config_entry(const std::string& key, const std::string& value);
 
 class Engine {
  public:
@@ -39,11 +35,11 @@ class Engine {
   std::string status_json() const;
 
  private:
-  Engine(kube::WatchConfig watch_config, store::DeletionPolicy policy);
+  explicit Engine(EngineConfig config);
 
   LogQueue log_;
   store::Store store_;
-  kube::Watcher watcher_;
+  std::vector<std::unique_ptr<kube::Watcher>> watchers_;
 };
 
 }  // namespace certsync

@@ -112,7 +112,7 @@ TEST_CASE("Secrets that exist before the watcher starts are listed and served", 
   auto cs = start_watcher(server);
   REQUIRE(wait_until([&] { return certsync_generation(cs.get()) >= 1; }));
   REQUIRE(served(cs.get()) == std::map<std::string, std::string>{{"default/a-tls", serial_of(a.crt)}});
-  REQUIRE(status(cs.get())["watcher"]["state"] == "watching");
+  REQUIRE(status(cs.get())["watchers"][0]["state"] == "watching");
 }
 
 TEST_CASE("a replaced Secret becomes the next generation, carrying the new serial", "[integration]") {
@@ -160,12 +160,12 @@ TEST_CASE("a metadata-only update is no new generation", "[integration]") {
   const Pair a = make_pair_for("app.example.test", 0);
   REQUIRE(server.put_tls_secret("default", "app-tls", a.crt, a.key) == 201);
   auto cs = start_watcher(server);
-  REQUIRE(wait_until([&] { return status(cs.get())["watcher"]["state"] == "watching"; }));
+  REQUIRE(wait_until([&] { return status(cs.get())["watchers"][0]["state"] == "watching"; }));
   REQUIRE(certsync_generation(cs.get()) == 1);
-  const auto before = status(cs.get())["watcher"];
+  const auto before = status(cs.get())["watchers"][0];
   REQUIRE(server.put_tls_secret("default", "app-tls", a.crt, a.key, R"({"touched":"yes"})") == 200);
-  REQUIRE(wait_until([&] { return status(cs.get())["watcher"]["events"] > before["events"]; }));
-  REQUIRE(status(cs.get())["watcher"]["validations"] == before["validations"]);
+  REQUIRE(wait_until([&] { return status(cs.get())["watchers"][0]["events"] > before["events"]; }));
+  REQUIRE(status(cs.get())["watchers"][0]["validations"] == before["validations"]);
   REQUIRE(certsync_generation(cs.get()) == 1);
 }
 
@@ -194,11 +194,11 @@ TEST_CASE("stop returns within a second when the server accepts and never answer
   auto cs = start_watcher({{"server", "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
                            {"insecure_skip_tls_verify", "true"},
                            {"namespace", "default"}});
-  REQUIRE(wait_until([&] { return status(cs.get())["watcher"]["state"] == "listing"; }));
+  REQUIRE(wait_until([&] { return status(cs.get())["watchers"][0]["state"] == "listing"; }));
   const auto started = std::chrono::steady_clock::now();
   certsync_stop(cs.get());
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(took < std::chrono::seconds(1));
-  REQUIRE(status(cs.get())["watcher"]["state"] == "stopped");
+  REQUIRE(status(cs.get())["watchers"][0]["state"] == "stopped");
   close(fd);
 }

@@ -137,11 +137,36 @@ TEST_CASE("a metadata-only update is recognised by its data digest", "[store]") 
 }
 
 TEST_CASE("a delta older than the pruned tombstones answers with a full set", "[store]") {
-  Store store(DeletionPolicy::kRemove, /*max_tombstones=*/1);
+  Store store(DeletionPolicy::kRemove, /*scope_count=*/1, /*max_tombstones=*/1);
   store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1"), accepted("ns/c", "C1")));
   store.remove("ns/a", "");  // generation 2
   store.remove("ns/b", "");  // generation 3: prunes a's tombstone
   REQUIRE(store.changes_since(1).full);
   REQUIRE_FALSE(store.changes_since(2).full);
   REQUIRE(store.changes_since(2).changes.size() == 1);
+}
+
+TEST_CASE("with several scopes the generation stays 0 until each has listed once", "[store]") {
+  Store store(DeletionPolicy::kKeep, /*scope_count=*/2);
+  auto in_a = [](const std::string& id) { return id.rfind("a/", 0) == 0; };
+  auto in_b = [](const std::string& id) { return id.rfind("b/", 0) == 0; };
+  store.replace_all(0, in_a, updates(accepted("a/x", "X1")));
+  REQUIRE(store.generation() == 0);
+  REQUIRE_FALSE(store.synced());
+  store.replace_all(1, in_b, updates(accepted("b/y", "Y1")));
+  REQUIRE(store.synced());
+  REQUIRE(store.generation() > 0);
+  REQUIRE(store.changes_since(0).changes.size() == 2);
+}
+
+TEST_CASE("a relist of one scope leaves the Secrets of the other scopes alone", "[store]") {
+  Store store(DeletionPolicy::kRemove, /*scope_count=*/2);
+  auto in_a = [](const std::string& id) { return id.rfind("a/", 0) == 0; };
+  auto in_b = [](const std::string& id) { return id.rfind("b/", 0) == 0; };
+  store.replace_all(0, in_a, updates(accepted("a/x", "X1")));
+  store.replace_all(1, in_b, updates(accepted("b/y", "Y1")));
+  store.replace_all(0, in_a, {});  // a/x vanished from scope a
+  auto all = store.changes_since(0);
+  REQUIRE(all.changes.size() == 1);
+  REQUIRE(all.changes[0].id == "b/y");
 }

@@ -52,6 +52,75 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+// Splits "https://host:port/prefix" into host (brackets kept for IPv6) and port.
+bool split_server(const std::string& server, std::string* scheme, std::string* host, std::string* port,
+                  std::string* rest) {
+  const size_t scheme_end = server.find("://");
+  if (scheme_end == std::string::npos) return false;
+  *scheme = server.substr(0, scheme_end);
+  size_t pos = scheme_end + 3;
+  size_t host_end;
+  if (pos < server.size() && server[pos] == '[') {
+    host_end = server.find(']', pos);
+    if (host_end == std::string::npos) return false;
+    ++host_end;
+  } else {
+    host_end = server.find_first_of(":/", pos);
+    if (host_end == std::string::npos) host_end = server.size();
+  }
+  *host = server.substr(pos, host_end - pos);
+  pos = host_end;
+  if (pos < server.size() && server[pos] == ':') {
+    const size_t port_end = server.find('/', pos);
+    *port = server.substr(pos + 1, (port_end == std::string::npos ? server.size() : port_end) - pos - 1);
+    pos = port_end == std::string::npos ? server.size() : port_end;
+  } else {
+    *port = *scheme == "https" ? "443" : "80";
+  }
+  *rest = server.substr(pos);
+  return true;
+}
+
+// Applies the connection's trust and client certificate to a handle. With a
+// tls_server_name, the URL names that host (so curl sends it as SNI and checks
+// the certificate against it) and CONNECT_TO sends the bytes to the real one.
+void apply_connection(CURL* easy, const ConnectionConfig& c, const std::string& path_and_query,
+                      std::string* url, curl_slist** connect_to) {
+  *url = c.server + path_and_query;
+  if (!c.tls_server_name.empty()) {
+    std::string scheme, host, port, rest;
+    if (split_server(c.server, &scheme, &host, &port, &rest)) {
+      *url = scheme + "://" + c.tls_server_name + ":" + port + rest + path_and_query;
+      *connect_to = curl_slist_append(nullptr, (c.tls_server_name + ":" + port + ":" + host + ":" + port).c_str());
+      curl_easy_setopt(easy, CURLOPT_CONNECT_TO, *connect_to);
+    }
+  }
+  // The CA file is read again for every new connection: it may be rotated.
+  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+  if (!c.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, c.ca_file.c_str());
+  if (!c.ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(c.ca_pem.data()), c.ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (c.insecure_skip_tls_verify) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!c.client_cert_file.empty()) curl_easy_setopt(easy, CURLOPT_SSLCERT, c.client_cert_file.c_str());
+  if (!c.client_cert_pem.empty()) {
+    curl_blob blob{const_cast<char*>(c.client_cert_pem.data()), c.client_cert_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
+    curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!c.client_key_file.empty()) curl_easy_setopt(easy, CURLOPT_SSLKEY, c.client_key_file.c_str());
+  if (!c.client_key_pem.empty()) {
+    // CURL_BLOB_NOCOPY: the key stays in our cleansed buffer, which outlives the transfer.
+    curl_blob blob{const_cast<char*>(c.client_key_pem.data()), c.client_key_pem.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
+    curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+}
+
 }  // namespace
 
 HttpStream::HttpStream() : multi_(curl_multi_init()) {}
@@ -86,7 +155,10 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
     OPENSSL_cleanse(authorization.data(), authorization.size());
   }
 
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  std::string url;
+  curl_slist* connect_to = nullptr;
+  apply_connection(easy, *request.connection, request.path_and_query, &url, &connect_to);
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "certsync/0.1");
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // we run on our own thread inside nginx
@@ -102,11 +174,6 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, 30L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, 10L);
-  if (!request.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
-  if (request.insecure_skip_tls_verify) {
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &ctx);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -148,6 +215,7 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
   for (curl_slist* node = headers; node != nullptr; node = node->next)
     OPENSSL_cleanse(node->data, std::char_traits<char>::length(node->data));
   curl_slist_free_all(headers);
+  curl_slist_free_all(connect_to);
   return response;
 }
 

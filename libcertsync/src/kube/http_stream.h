@@ -13,14 +13,14 @@
 #include <string>
 #include <string_view>
 
+#include "kube/connection_config.h"
 #include "util/secret_bytes.h"
 
 namespace certsync::kube {
 
 struct HttpRequest {
-  std::string url;
-  std::string ca_file;            // empty: system store
-  bool insecure_skip_tls_verify = false;
+  const ConnectionConfig* connection = nullptr;  // server, trust, client certificate
+  std::string path_and_query;     // appended to connection->server
   SecretBytes bearer_token;       // empty: no Authorization header
   long connect_timeout_ms = 10000;
   long total_timeout_ms = 0;      // 0: none (a watch is bounded by its idle deadline instead)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "kube/credentials.h"
 #include "kube/event_framer.h"
 #include "kube/secret.h"
 #include "tls/validate.h"
@@ -15,39 +16,8 @@ namespace certsync::kube {
 namespace {
 
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
-constexpr auto kBackoffBase = std::chrono::milliseconds(800);
-constexpr auto kBackoffCap = std::chrono::milliseconds(30000);
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
-
-// Percent-encodes a query parameter value (resourceVersion and continue tokens are opaque).
-std::string query_escape(const std::string& value) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-// The message of a Kubernetes Status body, or the HTTP status when there is none.
-std::string describe_failure(long status, const std::string& body) {
-  std::string message = "HTTP " + std::to_string(status);
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_object() && json.value("kind", "") == "Status") {
-    const std::string reason = json.value("reason", "");
-    const std::string text = json.value("message", "");
-    if (!reason.empty()) message += " " + reason;
-    if (!text.empty()) message += ": " + text;
-  }
-  return message;
-}
 
 std::string resource_version_of(const nlohmann::json& object) {
   auto metadata = object.find("metadata");
@@ -56,10 +26,23 @@ std::string resource_version_of(const nlohmann::json& object) {
   return rv != metadata->end() && rv->is_string() ? rv->get<std::string>() : "";
 }
 
+// Appends up to the error-body cap: enough for a Status, never a whole stream.
+void keep_error_body(std::string* body, std::string_view bytes) {
+  const size_t room = kMaxErrorBodyBytes - std::min(kMaxErrorBodyBytes, body->size());
+  body->append(bytes.substr(0, room));
+}
+
 }  // namespace
 
-Watcher::Watcher(WatchConfig config, store::Store& store, LogQueue& log)
-    : config_(std::move(config)), store_(store), log_(log), random_(std::random_device{}()) {}
+Watcher::Watcher(std::shared_ptr<const ConnectionConfig> connection, Scope scope, size_t scope_index,
+                 WatchOptions options, store::Store& store, LogQueue& log)
+    : connection_(std::move(connection)),
+      scope_(std::move(scope)),
+      scope_index_(scope_index),
+      options_(options),
+      store_(store),
+      log_(log),
+      random_(std::random_device{}()) {}
 
 Watcher::~Watcher() { stop(); }
 
@@ -81,67 +64,91 @@ void Watcher::stop() {
   set_state("stopped");
 }
 
-std::string Watcher::secrets_path() const {
-  return "/api/v1/namespaces/" + query_escape(config_.namespace_name) + "/secrets";
+std::string Watcher::path(const std::string& extra_query) const {
+  std::string query = scope_.selector_query();
+  if (!extra_query.empty()) query += (query.empty() ? "" : "&") + extra_query;
+  return scope_.collection_path() + (query.empty() ? "" : "?" + query);
 }
 
 HttpRequest Watcher::make_request(const std::string& path_and_query) {
   HttpRequest request;
-  request.url = config_.server + path_and_query;
-  request.ca_file = config_.ca_file;
-  request.insecure_skip_tls_verify = config_.insecure_skip_tls_verify;
-  if (!config_.token_file.empty()) {
-    std::string error;
-    // Read on every request: projected service-account tokens rotate.
-    if (auto token = read_token_file(config_.token_file, &error)) {
-      request.bearer_token = std::move(*token);
-    } else {
-      record_error("token_file " + config_.token_file + " " + error);
-    }
+  request.connection = connection_.get();
+  request.path_and_query = path_and_query;
+  std::string error;
+  if (auto token = current_token(*connection_, &error)) {
+    request.bearer_token = std::move(*token);
+  } else {
+    record_error(error);  // the request goes out without a token and gets a 401 to report
   }
   return request;
 }
 
 void Watcher::run() {
-  bool need_list = true;
+  Phase phase = Phase::kList;
+  bool auth_retried = false;
   while (!stopping_.load()) {
-    if (need_list) {
-      set_state("listing");
-      if (!list()) {
-        back_off();
-        continue;
-      }
-      need_list = false;
-      consecutive_failures_ = 0;
-    }
-    set_state("watching");
-    switch (watch()) {
-      case WatchEnd::kResume:
-        consecutive_failures_ = 0;
-        break;
-      case WatchEnd::kRelist:
-        need_list = true;
-        break;
-      case WatchEnd::kFailed:
-        back_off();
-        break;
-      case WatchEnd::kStopped:
+    set_state(phase == Phase::kList ? "listing" : "watching");
+    retry_after_.reset();
+    AttemptOutcome outcome = phase == Phase::kList ? list() : watch();
+    outcome.auth_retried = auth_retried;
+    Next next = decide(phase, outcome);
+    // A LIST answered with 410 starts over at once, but never twice in a row without a pause.
+    if (phase == Phase::kList && next == Next::kList) next = Next::kBackOffThenList;
+    auth_retried = next == Next::kRetryNow;
+    switch (next) {
+      case Next::kStop:
         return;
+      case Next::kWatch:
+        phase = Phase::kWatch;
+        break;
+      case Next::kList:
+        phase = Phase::kList;
+        break;
+      case Next::kRetryNow:
+        log_.push(LogLevel::kNotice, scope_.describe() + ": 401 Unauthorized; retrying with the token read again");
+        break;
+      case Next::kBackOffThenList:
+      case Next::kBackOffThenWatch:
+        set_state("backoff");
+        wait_for(backoff_.next(Backoff::Clock::now(), retry_after_));
+        phase = next == Next::kBackOffThenList ? Phase::kList : Phase::kWatch;
+        break;
     }
   }
 }
 
-bool Watcher::list() {
+void Watcher::note_failure(const char* verb, const ApiStatus& status) {
+  std::string message = std::string(verb) + " secrets in " + scope_.describe() + ": " + status.describe();
+  if (status.code == 403) {
+    message += " (RBAC: the identity certsync runs as needs \"" + std::string(verb) + "\" on \"secrets\" " +
+               (scope_.namespace_name.empty() ? std::string("cluster-wide")
+                                              : "in namespace \"" + scope_.namespace_name + "\"") +
+               (scope_.secret_name.empty() ? "" : " for resourceNames [\"" + scope_.secret_name + "\"]") + ")";
+  } else if (status.code == 401) {
+    message += " (the token was refused; it is read again before each request)";
+  }
+  if (status.retry_after)
+    message += "; the server asks to retry after " + std::to_string(status.retry_after->count() / 1000) + " s";
+  record_error(message);
+  retry_after_ = status.retry_after;
+}
+
+AttemptOutcome Watcher::list() {
+  AttemptOutcome outcome;
   std::vector<store::SecretUpdate> updates;
   std::string continue_token;
   std::string list_resource_version;
   do {
-    std::string query = secrets_path() + "?limit=500";
+    std::string query = "limit=" + std::to_string(options_.list_page_size);
     if (!continue_token.empty()) query += "&continue=" + query_escape(continue_token);
     std::string body;
     bool too_large = false;
-    HttpResponse response = http_.get(make_request(query), [&](long, std::string_view bytes) {
-      if (body.size() + bytes.size() > config_.max_list_bytes) {
+    HttpResponse response = http_.get(make_request(path(query)), [&](long status, std::string_view bytes) {
+      if (status != 200) {
+        keep_error_body(&body, bytes);
+        return true;
+      }
+      if (body.size() + bytes.size() > options_.max_list_bytes) {
         too_large = true;
         return false;
       }
@@ -152,25 +159,32 @@ bool Watcher::list() {
       std::lock_guard<std::mutex> lock(status_mutex_);
       ++lists_;
     }
-    if (response.interrupted) return false;
-    if (too_large) {
-      record_error("LIST " + secrets_path() + ": the response exceeds " +
-                   std::to_string(config_.max_list_bytes) + " bytes");
-      return false;
+    outcome.http_status = response.status;
+    if (response.interrupted || stopping_.load()) {
+      OPENSSL_cleanse(body.data(), body.size());
+      outcome.interrupted = true;
+      return outcome;
     }
-    if (!response.transport_error.empty()) {
-      record_error("LIST " + secrets_path() + ": " + response.transport_error);
-      return false;
+    if (too_large || !response.transport_error.empty()) {
+      OPENSSL_cleanse(body.data(), body.size());
+      record_error("list secrets in " + scope_.describe() + ": " +
+                   (too_large ? "a page exceeds " + std::to_string(options_.max_list_bytes) + " bytes"
+                              : response.transport_error));
+      outcome.http_status = 0;
+      return outcome;
     }
     if (response.status != 200) {
-      record_error("LIST " + secrets_path() + ": " + describe_failure(response.status, body));
-      return false;
+      ApiStatus status = parse_api_status(response.status, body, response.headers);
+      note_failure("list", status);
+      outcome.expired = response.status == 410;
+      return outcome;
     }
     auto json = nlohmann::json::parse(body, nullptr, false);
     OPENSSL_cleanse(body.data(), body.size());  // it holds every Secret of the page
     if (!json.is_object() || !json.contains("items") || !json["items"].is_array()) {
-      record_error("LIST " + secrets_path() + ": the response is not a SecretList");
-      return false;
+      record_error("list secrets in " + scope_.describe() + ": the response is not a SecretList");
+      outcome.http_status = 0;
+      return outcome;
     }
     for (auto& item : json["items"]) {
       if (auto update = examine(item)) updates.push_back(std::move(*update));
@@ -180,57 +194,60 @@ bool Watcher::list() {
     list_resource_version = metadata.value("resourceVersion", "");
     continue_token = metadata.value("continue", "");
   } while (!continue_token.empty() && !stopping_.load());
-  if (stopping_.load()) return false;
+  if (stopping_.load()) {
+    outcome.interrupted = true;
+    return outcome;
+  }
 
-  store_.replace_all(std::move(updates));
+  const Scope& scope = scope_;
+  store_.replace_all(scope_index_, [&scope](const std::string& id) { return scope.contains(id); },
+                     std::move(updates));
   resource_version_ = list_resource_version;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_resource_version_ = resource_version_;
     last_sync_at_ = unix_now();
   }
-  log_.push(LogLevel::kInfo, "listed Secrets in namespace " + config_.namespace_name +
-                                 " at resourceVersion " + resource_version_);
-  return true;
+  log_.push(LogLevel::kInfo, "listed secrets in " + scope_.describe() + " at resourceVersion " + resource_version_);
+  outcome.succeeded = true;
+  return outcome;
 }
 
-Watcher::WatchEnd Watcher::watch() {
+AttemptOutcome Watcher::watch() {
   std::uniform_int_distribution<int> spread(300, 599);
   const int timeout_seconds = spread(random_);
-  const std::string query = secrets_path() + "?watch=true&allowWatchBookmarks=true&resourceVersion=" +
-                            query_escape(resource_version_) +
-                            "&timeoutSeconds=" + std::to_string(timeout_seconds);
-  HttpRequest request = make_request(query);
+  HttpRequest request = make_request(path("watch=true&allowWatchBookmarks=true&resourceVersion=" +
+                                          query_escape(resource_version_) +
+                                          "&timeoutSeconds=" + std::to_string(timeout_seconds)));
   // A hard deadline just past the server's own, and an idle deadline well above
   // the bookmark cadence, so a dead connection is noticed.
   request.total_timeout_ms = (timeout_seconds + 30) * 1000L;
-  request.idle_timeout_s = 180;
+  request.idle_timeout_s = options_.idle_timeout_s;
 
-  EventFramer framer(config_.max_event_bytes);
-  WatchEnd end = WatchEnd::kResume;
+  AttemptOutcome outcome;
+  EventFramer framer(options_.max_event_bytes);
   bool stream_error = false;
   std::string error_body;
   uint64_t events_in_this_watch = 0;
   const auto started = std::chrono::steady_clock::now();
   HttpResponse response = http_.get(request, [&](long status, std::string_view bytes) {
     if (status != 200) {
-      // An error answer: keep a bounded copy of its Status body to report.
-      error_body.append(bytes.substr(0, kMaxErrorBodyBytes - std::min(kMaxErrorBodyBytes, error_body.size())));
+      keep_error_body(&error_body, bytes);
       return true;
     }
     auto result = framer.feed(bytes, [&](std::string_view text) {
       if (stream_error) return;
       auto event = nlohmann::json::parse(text, nullptr, false);
       ++events_in_this_watch;
-      if (!handle_event(event, &end)) stream_error = true;
+      if (!handle_event(event, &outcome)) stream_error = true;
     });
     if (result == EventFramer::Result::kOversize) {
-      record_error("WATCH " + secrets_path() + ": an event exceeds " +
-                   std::to_string(config_.max_event_bytes) + " bytes; reconnecting");
+      record_error("watch secrets in " + scope_.describe() + ": an event exceeds " +
+                   std::to_string(options_.max_event_bytes) + " bytes; dropping the stream");
       return false;
     }
     if (result == EventFramer::Result::kGarbage) {
-      record_error("WATCH " + secrets_path() + ": the stream holds something that is not a JSON event");
+      record_error("watch secrets in " + scope_.describe() + ": the stream holds something that is not a JSON event");
       return false;
     }
     return !stream_error;
@@ -240,46 +257,50 @@ Watcher::WatchEnd Watcher::watch() {
     std::lock_guard<std::mutex> lock(status_mutex_);
     ++watches_;
   }
-  if (response.interrupted || stopping_.load()) return WatchEnd::kStopped;
-  if (response.status == 410) return WatchEnd::kRelist;
+  outcome.http_status = response.status;
+  if (response.interrupted || stopping_.load()) {
+    outcome.interrupted = true;
+    return outcome;
+  }
   if (response.status != 200 && response.status != 0) {
-    record_error("WATCH " + secrets_path() + ": " + describe_failure(response.status, error_body));
-    return WatchEnd::kFailed;
+    ApiStatus status = parse_api_status(response.status, error_body, response.headers);
+    note_failure("watch", status);
+    outcome.resource_version_too_large = status.resource_version_too_large;
+    return outcome;
   }
-  if (stream_error || response.aborted_by_callback) return end == WatchEnd::kRelist ? end : WatchEnd::kFailed;
+  if (stream_error || response.aborted_by_callback) return outcome;  // handle_event said why
   if (!response.transport_error.empty()) {
-    record_error("WATCH " + secrets_path() + ": " + response.transport_error);
-    return WatchEnd::kFailed;
+    record_error("watch secrets in " + scope_.describe() + ": " + response.transport_error);
+    outcome.http_status = 0;
+    return outcome;
   }
-  // A watch closed at once with nothing in it is a failure in disguise: back off.
-  if (events_in_this_watch == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1))
-    return WatchEnd::kFailed;
-  return WatchEnd::kResume;
+  outcome.succeeded = true;
+  // A watch closed at once with nothing in it is a failure in disguise.
+  outcome.closed_at_once =
+      events_in_this_watch == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+  return outcome;
 }
 
-// Returns false when the stream must be dropped; *end says what comes next.
-bool Watcher::handle_event(nlohmann::json& event, WatchEnd* end) {
-  if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
-      !event.contains("object") || !event["object"].is_object()) {
-    record_error("WATCH " + secrets_path() + ": an event is not of the form {type, object}");
-    *end = WatchEnd::kFailed;
-    return false;
-  }
+bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
     ++events_;
   }
+  if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
+      !event.contains("object") || !event["object"].is_object()) {
+    record_error("watch secrets in " + scope_.describe() + ": an event is not of the form {type, object}");
+    return false;
+  }
   const std::string type = event["type"].get<std::string>();
   nlohmann::json& object = event["object"];
   if (type == "ERROR") {
-    const int code = object.value("code", 0);
-    if (code == 410) {
-      log_.push(LogLevel::kInfo, "WATCH " + secrets_path() + ": " + object.value("message", "Gone") +
-                                     "; listing again");
-      *end = WatchEnd::kRelist;
+    ApiStatus status = parse_status_object(object);
+    if (status.code == 410 || status.reason == "Expired" || status.reason == "Gone") {
+      log_.push(LogLevel::kInfo, "watch secrets in " + scope_.describe() + ": " + status.message + "; listing again");
+      outcome->expired = true;
     } else {
-      record_error("WATCH " + secrets_path() + ": ERROR event: " + object.value("message", ""));
-      *end = WatchEnd::kFailed;
+      note_failure("watch", status);
+      outcome->http_status = status.code;
     }
     return false;
   }
@@ -296,12 +317,11 @@ bool Watcher::handle_event(nlohmann::json& event, WatchEnd* end) {
     auto decoded = decode_secret(object);
     cleanse_secret_data(object);
     if (auto* secret = std::get_if<Secret>(&decoded)) {
-      log_.push(LogLevel::kNotice, secret->id() + ": deleted");
+      log_.push(LogLevel::kNotice, secret->id() + ": deleted (or no longer selected)");
       store_.remove(secret->id(), rv);
     }
   } else {
-    record_error("WATCH " + secrets_path() + ": unknown event type \"" + type + "\"");
-    *end = WatchEnd::kFailed;
+    record_error("watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");
     return false;
   }
   if (!rv.empty()) {
@@ -337,29 +357,19 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
   }
   auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view());
   if (auto* refusal = std::get_if<tls::Refusal>(&result)) {
-    log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version +
-                                   " refused (" + refusal->code + "): " + refusal->message +
+    log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version + " refused (" +
+                                   refusal->code + "): " + refusal->message +
                                    "; the last good certificate, if any, keeps serving");
     update.refused = std::move(*refusal);
   } else {
     auto& bundle = std::get<tls::ValidBundle>(result);
     std::string names;
     for (const auto& sni : bundle.snis) names += (names.empty() ? "" : ", ") + sni;
-    log_.push(LogLevel::kNotice, update.id + ": accepted serial " + bundle.serial_hex + " for " +
-                                     names + " (resourceVersion " + update.resource_version + ")");
+    log_.push(LogLevel::kNotice, update.id + ": accepted serial " + bundle.serial_hex + " for " + names +
+                                     " (resourceVersion " + update.resource_version + ")");
     update.accepted = std::move(bundle);
   }
   return update;
-}
-
-void Watcher::back_off() {
-  set_state("backoff");
-  ++consecutive_failures_;
-  auto delay = kBackoffBase * (1 << std::min(consecutive_failures_ - 1, 6));
-  delay = std::min<std::chrono::milliseconds>(delay, kBackoffCap);
-  // Up to +50% jitter so a fleet of nodes does not retry in lockstep.
-  std::uniform_real_distribution<double> jitter(1.0, 1.5);
-  wait_for(std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(random_))));
 }
 
 void Watcher::wait_for(std::chrono::milliseconds delay) {
@@ -381,9 +391,8 @@ void Watcher::record_error(const std::string& message) {
 
 nlohmann::json Watcher::status() const {
   std::lock_guard<std::mutex> lock(status_mutex_);
-  nlohmann::json out = {{"state", state_},
-                        {"server", config_.server},
-                        {"namespace", config_.namespace_name},
+  nlohmann::json out = {{"scope", scope_.describe()},
+                        {"state", state_},
                         {"resource_version", status_resource_version_},
                         {"last_sync_at", last_sync_at_},
                         {"lists", lists_},

@@ -1,11 +1,11 @@
-// Watcher: keeps the store in step with the Secrets of one namespace.
+// Watcher: keeps the store in step with the Secrets of one scope.
 //
 // A small state machine on a thread the watcher owns, following client-go's
-// reflector: LIST (paginated) and replace the store, then WATCH from the
-// list's resourceVersion; a watch the server ends is resumed from the last
-// resourceVersion seen; 410 Gone (as HTTP status or as an ERROR event) means
-// LIST again; failures back off with jitter. Every Secret version is decoded
-// and validated here, off the caller's event loop.
+// reflector (the transitions are in reflector_policy.h): LIST (paginated)
+// and replace the scope's part of the store in one generation, then WATCH
+// from the list's resourceVersion with bookmarks; resume a watch the server
+// ends; LIST again on 410; back off with jitter on failures. Every Secret
+// version is decoded and validated here, off the caller's event loop.
 //
 // start() and stop() may be called from any thread; stop() returns within a
 // second whatever the API server does (it interrupts the transfer in flight).
@@ -16,14 +16,20 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
 
+#include "kube/api_status.h"
+#include "kube/backoff.h"
+#include "kube/connection_config.h"
 #include "kube/http_stream.h"
-#include "kube/watch_config.h"
+#include "kube/reflector_policy.h"
+#include "kube/scope.h"
+#include "kube/watch_options.h"
 #include "store/store.h"
 #include "util/log_queue.h"
 
@@ -31,7 +37,8 @@ namespace certsync::kube {
 
 class Watcher {
  public:
-  Watcher(WatchConfig config, store::Store& store, LogQueue& log);
+  Watcher(std::shared_ptr<const ConnectionConfig> connection, Scope scope, size_t scope_index,
+          WatchOptions options, store::Store& store, LogQueue& log);
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
@@ -41,21 +48,23 @@ class Watcher {
   nlohmann::json status() const;
 
  private:
-  enum class WatchEnd { kResume, kRelist, kFailed, kStopped };
-
   void run();
-  bool list();
-  WatchEnd watch();
+  AttemptOutcome list();
+  AttemptOutcome watch();
   std::optional<store::SecretUpdate> examine(nlohmann::json& object);
-  bool handle_event(nlohmann::json& event, WatchEnd* end);
+  // Returns false when the stream must be dropped; fills `outcome` then.
+  bool handle_event(nlohmann::json& event, AttemptOutcome* outcome);
   HttpRequest make_request(const std::string& path_and_query);
-  void back_off();
+  std::string path(const std::string& extra_query) const;
+  void note_failure(const char* verb, const ApiStatus& status);
   void wait_for(std::chrono::milliseconds delay);
   void set_state(const char* state);
   void record_error(const std::string& message);
-  std::string secrets_path() const;
 
-  const WatchConfig config_;
+  const std::shared_ptr<const ConnectionConfig> connection_;
+  const Scope scope_;
+  const size_t scope_index_;
+  const WatchOptions options_;
   store::Store& store_;
   LogQueue& log_;
   HttpStream http_;
@@ -64,11 +73,12 @@ class Watcher {
   std::atomic<bool> stopping_{false};
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
-  std::mt19937_64 random_;
 
   // Owned by the watcher thread.
   std::string resource_version_;
-  int consecutive_failures_ = 0;
+  Backoff backoff_;
+  std::optional<std::chrono::milliseconds> retry_after_;  // from the last failure
+  std::mt19937_64 random_;
 
   // What status() reports; guarded by status_mutex_.
   mutable std::mutex status_mutex_;

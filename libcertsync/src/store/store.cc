@@ -60,7 +60,8 @@ void Store::apply(std::vector<SecretUpdate> updates) {
   if (changed) ++generation_;
 }
 
-void Store::replace_all(std::vector<SecretUpdate> updates) {
+void Store::replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
+                        std::vector<SecretUpdate> updates) {
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t next = generation_ + 1;
   bool changed = false;
@@ -71,12 +72,14 @@ void Store::replace_all(std::vector<SecretUpdate> updates) {
   }
   std::vector<std::string> vanished;
   for (const auto& [id, entry] : entries_)
-    if (!entry.deleted && listed.count(id) == 0) vanished.push_back(id);
+    if (!entry.deleted && listed.count(id) == 0 && in_scope(id)) vanished.push_back(id);
   for (const auto& id : vanished) changed |= remove_locked(id, "", next);
-  // The first complete list is a generation even when empty: it tells readers
+  listed_scopes_.insert(scope_index);
+  const bool now_synced = listed_scopes_.size() >= scope_count_;
+  // The first complete sync is a generation even when empty: it tells readers
   // the store now reflects the API server.
-  if (changed || !synced_) ++generation_;
-  synced_ = true;
+  if (changed || (now_synced && !synced_)) ++generation_;
+  synced_ = now_synced;
 }
 
 void Store::remove(const std::string& id, const std::string& resource_version) {
@@ -139,7 +142,7 @@ void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
 
 uint64_t Store::generation() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return generation_;
+  return synced_ ? generation_ : 0;
 }
 
 bool Store::synced() const {
@@ -150,7 +153,7 @@ bool Store::synced() const {
 ChangeSet Store::changes_since(uint64_t since) const {
   std::lock_guard<std::mutex> lock(mutex_);
   ChangeSet set;
-  set.generation = generation_;
+  set.generation = synced_ ? generation_ : 0;
   set.full = since == 0 || since < delta_floor_ || since > generation_;
   for (const auto& [id, entry] : entries_) {
     if (entry.served && (set.full || entry.served_generation > since))
@@ -190,7 +193,7 @@ nlohmann::json Store::status() const {
     }
     secrets.push_back(std::move(item));
   }
-  return {{"generation", generation_}, {"synced", synced_}, {"secrets", std::move(secrets)}};
+  return {{"generation", synced_ ? generation_ : 0}, {"synced", synced_}, {"secrets", std::move(secrets)}};
 }
 
 }  // namespace certsync::store

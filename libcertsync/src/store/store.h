@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <set>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -56,8 +58,10 @@ struct ChangeSet {
 
 class Store {
  public:
-  explicit Store(DeletionPolicy policy, size_t max_tombstones = 1024)
-      : policy_(policy), max_tombstones_(max_tombstones) {}
+  // scope_count: how many watch scopes feed the store; it counts as synced
+  // (and its generation leaves 0) once each of them has listed once.
+  explicit Store(DeletionPolicy policy, size_t scope_count = 1, size_t max_tombstones = 1024)
+      : policy_(policy), scope_count_(scope_count), max_tombstones_(max_tombstones) {}
 
   // True when `data_digest` is what was last seen for `id`: a metadata-only
   // update that needs no new validation.
@@ -65,12 +69,19 @@ class Store {
 
   // Applies updates from a WATCH event.
   void apply(std::vector<SecretUpdate> updates);
-  // Applies a complete LIST: Secrets absent from it count as deleted. The
-  // whole list becomes one generation, so no reader sees half of it.
-  void replace_all(std::vector<SecretUpdate> updates);
+  // Applies a complete LIST of one scope: Secrets of that scope (in_scope)
+  // absent from it count as deleted. The whole list becomes one generation,
+  // so no reader sees half of it.
+  void replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
+                   std::vector<SecretUpdate> updates);
+  void replace_all(std::vector<SecretUpdate> updates) {  // the only scope there is
+    replace_all(0, [](const std::string&) { return true; }, std::move(updates));
+  }
   // A DELETED event (or a Secret that lost its TLS data).
   void remove(const std::string& id, const std::string& resource_version);
 
+  // 0 until every scope has listed once: a reader never mistakes a partial
+  // first sync for the whole truth.
   uint64_t generation() const;
   bool synced() const;
   ChangeSet changes_since(uint64_t generation) const;
@@ -95,7 +106,9 @@ class Store {
   void add_tombstone_locked(const std::string& id, uint64_t generation);
 
   const DeletionPolicy policy_;
+  const size_t scope_count_;
   const size_t max_tombstones_;
+  std::set<size_t> listed_scopes_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, uint64_t> tombstones_;  // id -> generation it stopped being served

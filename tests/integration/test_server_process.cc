@@ -40,7 +40,7 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-TestServerProcess::TestServerProcess() {
+TestServerProcess::TestServerProcess(Options options) {
   char pattern[] = "/tmp/certsync-itest.XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
@@ -49,8 +49,10 @@ TestServerProcess::TestServerProcess() {
     const std::string log = dir_ + "/server.log";
     FILE* out = std::freopen(log.c_str(), "w", stderr);
     (void)out;
+    const std::string bookmarks = std::to_string(options.bookmark_interval_ms);
+    const std::string history = std::to_string(options.history);
     execl(KUBE_API_TEST_SERVER_PATH, KUBE_API_TEST_SERVER_PATH, "--dir", dir_.c_str(), "--port", "0",
-          static_cast<char*>(nullptr));
+          "--bookmark-interval-ms", bookmarks.c_str(), "--history", history.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   if (!wait_until([&] { return !read_file(dir_ + "/server").empty(); }))
@@ -84,8 +86,35 @@ long TestServerProcess::delete_secret(const std::string& ns, const std::string& 
   return request("DELETE", "/api/v1/namespaces/" + ns + "/secrets/" + name, "");
 }
 
-long TestServerProcess::request(const std::string& method, const std::string& path,
-                                const std::string& body) {
+nlohmann::json TestServerProcess::counters() {
+  std::string body;
+  request("GET", "/testing/counters", "", &body);
+  return nlohmann::json::parse(body);
+}
+
+void TestServerProcess::control(const std::string& path, const std::string& body) {
+  const long status = request("POST", path, body);
+  if (status < 200 || status > 299)
+    throw std::runtime_error("POST " + path + " answered " + std::to_string(status));
+}
+
+void TestServerProcess::add_fault(const std::string& spec_json) { control("/testing/faults", spec_json); }
+
+void TestServerProcess::clear_faults() { request("DELETE", "/testing/faults", ""); }
+
+void TestServerProcess::rotate_token(const std::string& token) {
+  control("/testing/token", R"({"token":")" + token + R"("})");
+  token_ = token;
+}
+
+void TestServerProcess::compact() { control("/testing/compact", "{}"); }
+
+void TestServerProcess::close_watches() { control("/testing/close-watches", "{}"); }
+
+std::string TestServerProcess::log() const { return read_file(dir_ + "/server.log"); }
+
+long TestServerProcess::request(const std::string& method, const std::string& path, const std::string& body,
+                                std::string* response_body) {
   CURL* curl = curl_easy_init();
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
   headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
@@ -96,8 +125,12 @@ long TestServerProcess::request(const std::string& method, const std::string& pa
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (!body.empty()) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                   +[](char*, size_t size, size_t count, void*) { return size * count; });
+  std::string sink;
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response_body != nullptr ? response_body : &sink);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t count, void* out) {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+  });
   long status = 0;
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace certsync::testing {
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
@@ -16,7 +18,12 @@ bool wait_until(const std::function<bool()>& condition,
 
 class TestServerProcess {
  public:
-  TestServerProcess();   // starts the server and waits until it listens
+  struct Options {
+    long bookmark_interval_ms = 60000;
+    long history = 1000;
+  };
+  explicit TestServerProcess(Options options);  // starts the server and waits until it listens
+  TestServerProcess() : TestServerProcess(Options{}) {}
   ~TestServerProcess();  // SIGTERM, then waits for it
   TestServerProcess(const TestServerProcess&) = delete;
   TestServerProcess& operator=(const TestServerProcess&) = delete;
@@ -30,8 +37,19 @@ class TestServerProcess {
                       const std::string& key_pem, const std::string& labels_json = "{}");
   long delete_secret(const std::string& ns, const std::string& name);
 
+  // The /testing/ control endpoints (see tests/kube_api_server/README.md).
+  nlohmann::json counters();
+  void add_fault(const std::string& spec_json);
+  void clear_faults();
+  void rotate_token(const std::string& token);  // also rewrites token_file()
+  void compact();                               // forget the watch history
+  void close_watches();                         // end open watches normally
+  std::string log() const;                      // the server's request log
+
  private:
-  long request(const std::string& method, const std::string& path, const std::string& body);
+  long request(const std::string& method, const std::string& path, const std::string& body,
+               std::string* response_body = nullptr);
+  void control(const std::string& path, const std::string& body);
 
   std::string dir_;
   std::string url_;

@@ -34,6 +34,13 @@ local MAX_LOGS_PER_TICK = 200
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
+-- nginx workers lose the environment unless it is declared (`env` directive,
+-- Kong's `nginx_main_env`). Kong requires plugin modules in the master, where
+-- it is still intact: remember the in-cluster address now, hand it to the
+-- library explicitly later.
+local IN_CLUSTER_HOST = os.getenv("KUBERNETES_SERVICE_HOST")
+local IN_CLUSTER_PORT = os.getenv("KUBERNETES_SERVICE_PORT")
+
 -- Per-worker state. Only the timer writes it; the certificate phase reads `index`.
 local state = {
   settings = nil,          -- what the library is configured with (strings)
@@ -218,6 +225,10 @@ function _M.configure(settings)
   local lib_settings = {}
   for k, v in pairs(settings) do
     if k ~= "lib_path" and k ~= "poll_interval" then lib_settings[k] = tostring(v) end
+  end
+  if lib_settings.in_cluster == "true" then
+    lib_settings.in_cluster_host = lib_settings.in_cluster_host or IN_CLUSTER_HOST
+    lib_settings.in_cluster_port = lib_settings.in_cluster_port or IN_CLUSTER_PORT
   end
   state.settings = lib_settings
   state.settings_key = canonical(lib_settings)

@@ -133,7 +133,7 @@ kube::ConnectionResult connection_from(const ConfigMap& settings) {
 std::variant<std::vector<kube::Scope>, std::string> scopes_from(const ConfigMap& settings,
                                                                  const std::string& default_namespace) {
   std::vector<std::string> namespaces = split_list(get(settings, "namespaces"));
-  if (settings.count("namespace")) {
+  if (!get(settings, "namespace").empty()) {
     if (!namespaces.empty()) return std::string("set namespace or namespaces, not both");
     namespaces = split_list(get(settings, "namespace"));
   }

@@ -29,6 +29,7 @@ class TestServerProcess {
   TestServerProcess& operator=(const TestServerProcess&) = delete;
 
   const std::string& url() const { return url_; }
+  const std::string& dir() const { return dir_; }
   std::string ca_file() const { return dir_ + "/ca.crt"; }
   std::string token_file() const { return dir_ + "/token"; }
 
@@ -36,6 +37,7 @@ class TestServerProcess {
   long put_tls_secret(const std::string& ns, const std::string& name, const std::string& crt_pem,
                       const std::string& key_pem, const std::string& labels_json = "{}");
   long delete_secret(const std::string& ns, const std::string& name);
+  long post_json(const std::string& path, const std::string& body) { return request("POST", path, body); }
 
   // The /testing/ control endpoints (see tests/kube_api_server/README.md).
   nlohmann::json counters();

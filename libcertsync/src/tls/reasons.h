@@ -4,6 +4,7 @@
 // metrics key on them. Add new codes freely; never rename or reuse one.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 namespace certsync::tls::reason {
@@ -36,7 +37,52 @@ inline constexpr std::string_view kKeyInvalid = "key_invalid";
 inline constexpr std::string_view kChainOrder = "chain_order";
 // The leaf has no DNS subjectAltName usable as an SNI.
 inline constexpr std::string_view kNoUsableName = "no_usable_name";
+// The leaf has an extendedKeyUsage extension without serverAuth (or anyExtendedKeyUsage).
+inline constexpr std::string_view kEkuNotServerAuth = "eku_not_server_auth";
+// The leaf's public key is RSA with fewer than 2048 bits.
+inline constexpr std::string_view kRsaKeyTooSmall = "rsa_key_too_small";
+// The leaf is signed with a broken digest (MD2, MD4, MD5, MDC2, SHA-1).
+inline constexpr std::string_view kWeakSignature = "weak_signature";
+// A name of ValidationOptions::sni_override is not a valid host name or wildcard.
+inline constexpr std::string_view kSniOverrideInvalid = "sni_override_invalid";
+// A name of ValidationOptions::sni_override is not covered by the leaf's names.
+inline constexpr std::string_view kSniOverrideNotCovered = "sni_override_not_covered";
+// ca.crt (verify_chain on) has no certificate, a malformed PEM block or a non-certificate block.
+inline constexpr std::string_view kCaParseError = "ca_parse_error";
+// verify_chain on: the leaf does not verify up to a certificate of ca.crt as a TLS server.
+inline constexpr std::string_view kChainUntrusted = "chain_untrusted";
 // An unexpected failure inside the validator (out of memory, OpenSSL internal error).
 inline constexpr std::string_view kInternalError = "internal_error";
+
+// Every code above, for tests and fuzz targets that check a code is a known one.
+inline constexpr std::array<std::string_view, 22> kAll = {kCertMissing,
+                                                          kKeyMissing,
+                                                          kTooLarge,
+                                                          kCertParseError,
+                                                          kCertUnexpectedBlock,
+                                                          kKeyParseError,
+                                                          kKeyUnexpectedBlock,
+                                                          kKeyMultiple,
+                                                          kKeyEncrypted,
+                                                          kKeyUnsupported,
+                                                          kKeyMismatch,
+                                                          kKeyInvalid,
+                                                          kChainOrder,
+                                                          kNoUsableName,
+                                                          kEkuNotServerAuth,
+                                                          kRsaKeyTooSmall,
+                                                          kWeakSignature,
+                                                          kSniOverrideInvalid,
+                                                          kSniOverrideNotCovered,
+                                                          kCaParseError,
+                                                          kChainUntrusted,
+                                                          kInternalError};
+
+inline bool is_known(std::string_view code) {
+  for (std::string_view known : kAll) {
+    if (known == code) return true;
+  }
+  return false;
+}
 
 }  // namespace certsync::tls::reason

@@ -3,12 +3,16 @@
 // Refusal; validate_checked() runs them in order and stops at the first refusal.
 #include "tls/validate.h"
 
+#include <arpa/inet.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 #include <new>
@@ -169,39 +173,49 @@ std::string block_kind(const pem::Block& block) {
 // ---------------------------------------------------------------------------
 // tls.crt
 
-Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text) {
+// A file of certificates (tls.crt, ca.crt) and the codes its problems get.
+struct CertificateFile {
+  const char* name;
+  std::string_view parse_error;
+  std::string_view unexpected_block;
+};
+constexpr CertificateFile kTlsCrt{"tls.crt", reason::kCertParseError, reason::kCertUnexpectedBlock};
+constexpr CertificateFile kCaCrt{"ca.crt", reason::kCaParseError, reason::kCaParseError};
+
+Checked<std::vector<X509Ptr>> parse_certificates(std::string_view text,
+                                                 const CertificateFile& file = kTlsCrt) {
+  const std::string name = file.name;
   pem::ScanResult scanned = pem::scan(text);
   if (scanned.error != pem::ScanError::kNone) {
-    return refuse(reason::kCertParseError, "tls.crt has " +
-                                               std::string(pem::describe(scanned.error)) + " (" +
-                                               at_line(scanned.error_line) + ")");
+    return refuse(file.parse_error, name + " has " + std::string(pem::describe(scanned.error)) +
+                                        " (" + at_line(scanned.error_line) + ")");
   }
   if (scanned.blocks.empty()) {
-    return refuse(reason::kCertParseError,
-                  "tls.crt contains no PEM block (expected -----BEGIN CERTIFICATE-----)");
+    return refuse(file.parse_error,
+                  name + " contains no PEM block (expected -----BEGIN CERTIFICATE-----)");
   }
 
   std::vector<X509Ptr> chain;
   chain.reserve(scanned.blocks.size());
   for (const pem::Block& block : scanned.blocks) {
-    const std::string where = "PEM block " + std::to_string(chain.size() + 1) + " of tls.crt (" +
-                              at_line(block.line) + ")";
+    const std::string where = "PEM block " + std::to_string(chain.size() + 1) + " of " + name +
+                              " (" + at_line(block.line) + ")";
     if (block.label != "CERTIFICATE") {
-      return refuse(reason::kCertUnexpectedBlock, "tls.crt contains " + block_kind(block) + " at " +
-                                                      at_line(block.line) +
-                                                      "; only CERTIFICATE blocks are allowed");
+      return refuse(file.unexpected_block, name + " contains " + block_kind(block) + " at " +
+                                               at_line(block.line) +
+                                               "; only CERTIFICATE blocks are allowed");
     }
     if (!block.headers.empty()) {
-      return refuse(reason::kCertParseError, where + " has PEM headers; a certificate has none");
+      return refuse(file.parse_error, where + " has PEM headers; a certificate has none");
     }
     const unsigned char* cursor = block.der.data();
     X509Ptr cert(d2i_X509(nullptr, &cursor, static_cast<long>(block.der.size())));
     if (!cert || cursor != block.der.data() + block.der.size()) {
-      return refuse(reason::kCertParseError, where + " is not a valid X.509 certificate");
+      return refuse(file.parse_error, where + " is not a valid X.509 certificate");
     }
     if (X509_get0_pubkey(cert.get()) == nullptr) {
-      return refuse(reason::kCertParseError, where + " (" + describe_cert(cert.get()) +
-                                                 ") has a public key that cannot be read");
+      return refuse(file.parse_error, where + " (" + describe_cert(cert.get()) +
+                                          ") has a public key that cannot be read");
     }
     chain.push_back(std::move(cert));
   }
@@ -431,14 +445,19 @@ std::optional<Refusal> check_key_signs(X509* leaf, EVP_PKEY* key) {
   return std::nullopt;
 }
 
+// True if `issuer` issued `subject`: names (and key identifiers) match and
+// the signature verifies.
+bool issued_by(X509* subject, X509* issuer) {
+  return X509_check_issued(issuer, subject) == X509_V_OK &&
+         X509_verify(subject, X509_get0_pubkey(issuer)) == 1;
+}
+
 // tls.crt lists the leaf, then its issuer, then that one's issuer, ...
 std::optional<Refusal> check_chain_order(const std::vector<X509Ptr>& chain) {
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
     X509* subject = chain[i].get();
     X509* issuer = chain[i + 1].get();
-    const bool issued = X509_check_issued(issuer, subject) == X509_V_OK &&
-                        X509_verify(subject, X509_get0_pubkey(issuer)) == 1;
-    if (!issued) {
+    if (!issued_by(subject, issuer)) {
       return refuse(reason::kChainOrder,
                     "certificate " + std::to_string(i + 1) + " in tls.crt (" +
                         describe_cert(subject) + ", issuer " +
@@ -451,12 +470,78 @@ std::optional<Refusal> check_chain_order(const std::vector<X509Ptr>& chain) {
   return std::nullopt;
 }
 
+// Re-sorting tries every pair of certificates; a real chain is short.
+constexpr size_t kMaxReorderedChain = 16;
+
+// reorder_chain: puts an out-of-order tls.crt in order. The leaf is the one
+// certificate that issued none of the others; each next one is the only
+// remaining certificate that issued the previous one. Every certificate must
+// find its place, otherwise tls.crt is not one chain and is refused.
+std::optional<Refusal> reorder_chain(std::vector<X509Ptr>& chain) {
+  const size_t count = chain.size();
+  auto not_one_chain = [&](const std::string& why) {
+    return refuse(reason::kChainOrder, "the " + std::to_string(count) +
+                                           " certificates in tls.crt are out of order and cannot "
+                                           "be re-sorted into one chain: " +
+                                           why);
+  };
+  if (count > kMaxReorderedChain) {
+    return not_one_chain("re-sorting handles at most " + std::to_string(kMaxReorderedChain) +
+                         " certificates");
+  }
+  // issued[i][j]: certificate j issued certificate i.
+  std::vector<std::vector<bool>> issued(count, std::vector<bool>(count, false));
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t j = 0; j < count; ++j) {
+      if (i != j) issued[i][j] = issued_by(chain[i].get(), chain[j].get());
+    }
+  }
+  std::vector<size_t> leaves;
+  for (size_t candidate = 0; candidate < count; ++candidate) {
+    bool issues_another = false;
+    for (size_t i = 0; i < count; ++i) issues_another = issues_another || issued[i][candidate];
+    if (!issues_another) leaves.push_back(candidate);
+  }
+  if (leaves.size() != 1) {
+    return not_one_chain(leaves.empty() ? std::string("every certificate issued another one")
+                                        : std::to_string(leaves.size()) +
+                                              " of them issued none of the others");
+  }
+
+  std::vector<size_t> order{leaves.front()};
+  std::vector<bool> placed(count, false);
+  placed[leaves.front()] = true;
+  while (order.size() < count) {
+    const size_t current = order.back();
+    std::vector<size_t> issuers;
+    for (size_t j = 0; j < count; ++j) {
+      if (!placed[j] && issued[current][j]) issuers.push_back(j);
+    }
+    if (issuers.size() != 1) {
+      return not_one_chain("certificate " + std::to_string(current + 1) + " (" +
+                           describe_cert(chain[current].get()) + ") has " +
+                           std::to_string(issuers.size()) +
+                           " possible issuers among the certificates left");
+    }
+    placed[issuers.front()] = true;
+    order.push_back(issuers.front());
+  }
+  std::vector<X509Ptr> sorted;
+  sorted.reserve(count);
+  for (size_t index : order) sorted.push_back(std::move(chain[index]));
+  chain = std::move(sorted);
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------
 // Names
 
 struct ServerNames {
   std::vector<std::string> usable;
   std::vector<std::string> ignored;
+  std::vector<std::string> ip_addresses;
+  bool san_unreadable = false;  // a subjectAltName extension that does not decode
+  bool from_common_name = false;
 };
 
 bool is_hostname_char(char c) {
@@ -495,32 +580,85 @@ std::optional<std::string> normalise_dns_name(std::string_view raw) {
   return name;
 }
 
-ServerNames collect_server_names(X509* leaf) {
+// An IP SAN as text ("192.0.2.1", "2001:db8::1"); nullopt unless 4 or 16 bytes.
+std::optional<std::string> ip_address_text(const ASN1_OCTET_STRING* address) {
+  const int length = ASN1_STRING_length(address);
+  const int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : AF_UNSPEC;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family == AF_UNSPEC ||
+      inet_ntop(family, ASN1_STRING_get0_data(address), text, sizeof text) == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(text);
+}
+
+// The most specific (last) CN of the leaf's subject, as UTF-8; nullopt if none.
+std::optional<std::string> last_common_name(X509* leaf) {
+  const X509_NAME* subject = X509_get_subject_name(leaf);
+  int index = -1;
+  for (int next = -1; (next = X509_NAME_get_index_by_NID(subject, NID_commonName, next)) >= 0;) {
+    index = next;
+  }
+  if (index < 0) return std::nullopt;
+  unsigned char* raw = nullptr;
+  const int length =
+      ASN1_STRING_to_UTF8(&raw, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
+  ossl::OsslBytesPtr utf8(raw);
+  if (length < 0 || !utf8) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<size_t>(length));
+}
+
+// DNS SANs become SNIs and IP SANs are recorded. The CN is a name only with
+// cn_fallback and when the leaf has no subjectAltName at all (RFC 6125 6.4.4).
+ServerNames collect_server_names(X509* leaf, bool cn_fallback) {
   ServerNames names;
+  int found = -1;
   ossl::GeneralNamesPtr sans(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, nullptr, nullptr)));
-  if (!sans) return names;
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, &found, nullptr)));
+  names.san_unreadable = !sans && found != -1;
   std::unordered_set<std::string> seen;
-  for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
-    const GENERAL_NAME* entry = sk_GENERAL_NAME_value(sans.get(), i);
-    if (entry == nullptr || entry->type != GEN_DNS) continue;
-    const ASN1_IA5STRING* dns = entry->d.dNSName;
-    std::string_view raw(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                         static_cast<size_t>(ASN1_STRING_length(dns)));
+  auto add_dns = [&](std::string_view raw) {
     std::optional<std::string> name = normalise_dns_name(raw);
     if (!name) {
       names.ignored.push_back(clip(printable(raw), 300));
     } else if (seen.insert(*name).second) {
       names.usable.push_back(std::move(*name));
     }
+  };
+  const int count = sans ? sk_GENERAL_NAME_num(sans.get()) : 0;
+  for (int i = 0; i < count; ++i) {
+    const GENERAL_NAME* entry = sk_GENERAL_NAME_value(sans.get(), i);
+    if (entry == nullptr) continue;
+    if (entry->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = entry->d.dNSName;
+      add_dns(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                               static_cast<size_t>(ASN1_STRING_length(dns))));
+    } else if (entry->type == GEN_IPADD) {
+      if (std::optional<std::string> ip = ip_address_text(entry->d.iPAddress)) {
+        if (std::find(names.ip_addresses.begin(), names.ip_addresses.end(), *ip) ==
+            names.ip_addresses.end()) {
+          names.ip_addresses.push_back(std::move(*ip));
+        }
+      } else {
+        names.ignored.push_back("an IP address SAN of " +
+                                std::to_string(ASN1_STRING_length(entry->d.iPAddress)) + " bytes");
+      }
+    }
+  }
+  if (cn_fallback && count == 0 && !names.san_unreadable) {
+    if (std::optional<std::string> common_name = last_common_name(leaf)) {
+      add_dns(*common_name);
+      names.from_common_name = !names.usable.empty();
+    }
   }
   return names;
 }
 
-std::optional<Refusal> check_usable_names(X509* leaf, const ServerNames& names) {
+std::optional<Refusal> check_usable_names(X509* leaf, const ServerNames& names, bool cn_fallback) {
   if (!names.usable.empty()) return std::nullopt;
   std::string message = "the leaf certificate in tls.crt (" + describe_cert(leaf) +
                         ") has no DNS subjectAltName usable as a server name";
+  if (names.san_unreadable) message += "; its subjectAltName extension cannot be read";
   if (!names.ignored.empty()) {
     message += " (unusable: ";
     for (size_t i = 0; i < names.ignored.size() && i < 5; ++i) {
@@ -529,7 +667,211 @@ std::optional<Refusal> check_usable_names(X509* leaf, const ServerNames& names) 
     if (names.ignored.size() > 5) message += ", ...";
     message += ")";
   }
+  if (!names.ip_addresses.empty()) message += "; IP address SANs are never used as server names";
+  if (!cn_fallback && X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) < 0) {
+    message += "; the subject CN is not used (cn_fallback is off)";
+  }
   return refuse(reason::kNoUsableName, std::move(message));
+}
+
+// A certificate name covers a host if it is the same name, or a wildcard
+// "*.rest" and the host is one label followed by ".rest".
+bool name_covers(const std::string& certificate_name, const std::string& host) {
+  if (certificate_name == host) return true;
+  if (certificate_name.size() < 3 || certificate_name.compare(0, 2, "*.") != 0) return false;
+  if (host.compare(0, 2, "*.") == 0) return false;
+  const size_t dot = host.find('.');
+  return dot != std::string::npos && dot > 0 &&
+         host.compare(dot, std::string::npos, certificate_name, 1, std::string::npos) == 0;
+}
+
+std::string list_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i)
+    out += (i == 0 ? "" : ", ") + clip(names[i], 80);
+  if (names.size() > 8) out += ", ...";
+  return out;
+}
+
+// sni_override: the served SNIs become exactly the override's names, each of
+// which must be covered by a name of the leaf.
+Checked<std::vector<std::string>> apply_sni_override(X509* leaf, const ServerNames& names,
+                                                     const std::vector<std::string>& override) {
+  std::vector<std::string> snis;
+  for (const std::string& raw : override) {
+    std::optional<std::string> host = normalise_dns_name(raw);
+    if (!host) {
+      return refuse(reason::kSniOverrideInvalid,
+                    "the SNI override name \"" + clip(printable(raw), 80) +
+                        "\" is not a valid host name or wildcard (*.example.com)");
+    }
+    const bool covered =
+        std::any_of(names.usable.begin(), names.usable.end(),
+                    [&](const std::string& name) { return name_covers(name, *host); });
+    if (!covered) {
+      return refuse(reason::kSniOverrideNotCovered,
+                    "the SNI override names " + clip(*host, 80) +
+                        ", which the leaf certificate in tls.crt (" + describe_cert(leaf) +
+                        ") does not cover; its names are " + list_names(names.usable));
+    }
+    if (std::find(snis.begin(), snis.end(), *host) == snis.end()) snis.push_back(std::move(*host));
+  }
+  return snis;
+}
+
+// ---------------------------------------------------------------------------
+// Leaf policy: what TLS clients would refuse
+
+// "serverAuth", or the dotted OID of an unknown purpose.
+std::string object_name(const ASN1_OBJECT* object) {
+  const int nid = OBJ_obj2nid(object);
+  if (nid != NID_undef) {
+    if (const char* name = OBJ_nid2sn(nid)) return name;
+  }
+  char text[80] = {};
+  if (OBJ_obj2txt(text, sizeof text, object, 1) <= 0) return "an unreadable OID";
+  return text;
+}
+
+// An extendedKeyUsage, when present, must allow serverAuth (or any purpose).
+std::optional<Refusal> check_extended_key_usage(X509* leaf) {
+  int found = -1;
+  ossl::ExtendedKeyUsagePtr usages(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(leaf, NID_ext_key_usage, &found, nullptr)));
+  if (!usages) {
+    if (found == -1) return std::nullopt;  // no extension: any purpose
+    return refuse(reason::kCertParseError,
+                  "the leaf certificate in tls.crt (" + describe_cert(leaf) + ") has " +
+                      (found == -2 ? "more than one extendedKeyUsage extension"
+                                   : "an extendedKeyUsage extension that cannot be read"));
+  }
+  std::string listed;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(usages.get()); ++i) {
+    const ASN1_OBJECT* usage = sk_ASN1_OBJECT_value(usages.get(), i);
+    const int nid = OBJ_obj2nid(usage);
+    if (nid == NID_server_auth || nid == NID_anyExtendedKeyUsage) return std::nullopt;
+    if (i < 8) listed += (listed.empty() ? "" : ", ") + object_name(usage);
+  }
+  return refuse(reason::kEkuNotServerAuth, "the leaf certificate in tls.crt (" +
+                                               describe_cert(leaf) +
+                                               ") has an extendedKeyUsage without serverAuth (" +
+                                               (listed.empty() ? std::string("empty") : listed) +
+                                               "); TLS clients refuse it for a server");
+}
+
+bool is_weak_digest(int nid) {
+  switch (nid) {
+    case NID_md2:
+    case NID_md4:
+    case NID_md5:
+    case NID_md5_sha1:
+    case NID_mdc2:
+    case NID_sha:
+    case NID_sha1:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The leaf's own signature must not use a broken digest.
+std::optional<Refusal> check_signature_digest(X509* leaf) {
+  const int signature = X509_get_signature_nid(leaf);
+  int digest = NID_undef;
+  int algorithm = NID_undef;
+  if (OBJ_find_sigid_algs(signature, &digest, &algorithm) != 1) digest = NID_undef;
+  if (digest == NID_undef) {
+    // RSASSA-PSS names its digest in the parameters.
+    int from_parameters = NID_undef;
+    if (X509_get_signature_info(leaf, &from_parameters, nullptr, nullptr, nullptr) == 1) {
+      digest = from_parameters;
+    }
+  }
+  if (!is_weak_digest(digest)) return std::nullopt;
+  const char* signature_name = OBJ_nid2ln(signature);
+  const char* digest_name = OBJ_nid2sn(digest);
+  return refuse(reason::kWeakSignature,
+                "the leaf certificate in tls.crt (" + describe_cert(leaf) + ") is signed with " +
+                    (signature_name != nullptr ? signature_name : "an unnamed algorithm") + " (" +
+                    (digest_name != nullptr ? digest_name : "a weak digest") +
+                    "); TLS clients refuse SHA-1 and MD5 signatures");
+}
+
+constexpr int kMinRsaBits = 2048;
+
+std::optional<Refusal> check_rsa_key_size(X509* leaf) {
+  EVP_PKEY* key = X509_get0_pubkey(leaf);
+  const int id = EVP_PKEY_get_base_id(key);
+  if (id != EVP_PKEY_RSA && id != EVP_PKEY_RSA_PSS) return std::nullopt;
+  const int bits = EVP_PKEY_get_bits(key);
+  if (bits >= kMinRsaBits) return std::nullopt;
+  return refuse(reason::kRsaKeyTooSmall, "the leaf certificate in tls.crt (" + describe_cert(leaf) +
+                                             ") has an RSA key of " + std::to_string(bits) +
+                                             " bits; at least " + std::to_string(kMinRsaBits) +
+                                             " are required");
+}
+
+// ---------------------------------------------------------------------------
+// verify_chain: tls.crt up to ca.crt
+
+// The leaf's own validity period is reported by the expired / not_yet_valid
+// flags, not by a refusal: only that error is forgiven.
+int forgive_leaf_dates(int ok, X509_STORE_CTX* context) {
+  if (ok == 0 && X509_STORE_CTX_get_error_depth(context) == 0) {
+    const int error = X509_STORE_CTX_get_error(context);
+    if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) return 1;
+  }
+  return ok;
+}
+
+std::optional<Refusal> check_chain_to_ca(const std::vector<X509Ptr>& chain,
+                                         const std::vector<X509Ptr>& anchors, int64_t now) {
+  ossl::StorePtr store(X509_STORE_new());
+  ossl::X509RefStackPtr untrusted(sk_X509_new_null());
+  ossl::StoreCtxPtr context(X509_STORE_CTX_new());
+  if (!store || !untrusted || !context) throw std::bad_alloc();
+
+  bool has_intermediate = false;
+  for (const X509Ptr& anchor : anchors) {
+    if (X509_STORE_add_cert(store.get(), anchor.get()) != 1) {
+      return internal_error("cannot load ca.crt into a certificate store");
+    }
+    if (X509_self_signed(anchor.get(), 0) != 1) has_intermediate = true;
+  }
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (sk_X509_push(untrusted.get(), chain[i].get()) <= 0) throw std::bad_alloc();
+  }
+  X509* leaf = chain.front().get();
+  if (X509_STORE_CTX_init(context.get(), store.get(), leaf, untrusted.get()) != 1 ||
+      X509_STORE_CTX_set_purpose(context.get(), X509_PURPOSE_SSL_SERVER) != 1) {
+    return internal_error("cannot set up chain verification");
+  }
+  if (has_intermediate) X509_STORE_CTX_set_flags(context.get(), X509_V_FLAG_PARTIAL_CHAIN);
+  X509_STORE_CTX_set_time(context.get(), 0, static_cast<time_t>(now));
+  X509_STORE_CTX_set_verify_cb(context.get(), forgive_leaf_dates);
+  if (X509_verify_cert(context.get()) == 1) return std::nullopt;
+
+  const int error = X509_STORE_CTX_get_error(context.get());
+  std::string message = "the leaf certificate in tls.crt (" + describe_cert(leaf) +
+                        ") does not verify up to ca.crt: " + X509_verify_cert_error_string(error);
+  if (X509* at = X509_STORE_CTX_get_current_cert(context.get())) {
+    message += " (at depth " + std::to_string(X509_STORE_CTX_get_error_depth(context.get())) +
+               ", " + describe_cert(at) + ")";
+  }
+  return refuse(reason::kChainUntrusted, std::move(message));
+}
+
+// cert-manager's placeholder (pkg/util/pki temporary certificates) is signed
+// by a throwaway CA whose subject is CN=cert-manager.local.
+bool issued_by_cert_manager_local(X509* leaf) {
+  const X509_NAME* issuer = X509_get_issuer_name(leaf);
+  for (int index = -1; (index = X509_NAME_get_index_by_NID(issuer, NID_commonName, index)) >= 0;) {
+    const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(issuer, index));
+    std::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                          static_cast<size_t>(ASN1_STRING_length(value)));
+    if (text == "cert-manager.local") return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -559,8 +901,17 @@ std::optional<SecretBytes> private_key_pem(EVP_PKEY* key) {
   return SecretBytes(std::string_view(mem->data, mem->length));
 }
 
+// What the checks found out, for describe_bundle().
+struct Findings {
+  std::string key_type;
+  ServerNames names;
+  std::optional<std::vector<std::string>> sni_override;
+  bool chain_reordered = false;
+};
+
 Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, EVP_PKEY* key,
-                                     std::string key_type, ServerNames names, int64_t now) {
+                                     Findings findings, const ValidationOptions& options,
+                                     int64_t now) {
   X509* leaf = chain.front().get();
   ValidBundle bundle;
 
@@ -571,8 +922,10 @@ Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, EVP_PKEY
   bundle.cert_pem = std::move(*cert_pem);
   bundle.key_pem = std::move(*key_pem);
 
-  bundle.snis = std::move(names.usable);
-  bundle.ignored_names = std::move(names.ignored);
+  bundle.snis =
+      findings.sni_override ? std::move(*findings.sni_override) : std::move(findings.names.usable);
+  bundle.ip_addresses = std::move(findings.names.ip_addresses);
+  bundle.ignored_names = std::move(findings.names.ignored);
   bundle.serial_hex = serial_hex(leaf);
 
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -595,29 +948,78 @@ Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, EVP_PKEY
   bundle.not_before = *not_before;
   bundle.not_after = *not_after;
   bundle.expired = now > bundle.not_after;
-  bundle.not_yet_valid = now < bundle.not_before;
+  // Both are real dates (years 0-9999), so the difference cannot overflow.
+  const int64_t skew = std::max<int64_t>(0, options.clock_skew_seconds);
+  if (bundle.not_before - now > skew) {
+    bundle.not_yet_valid = true;
+    bundle.deferred_until = bundle.not_before - skew;
+  }
+  bundle.temporary = options.temporary_certificate_annotation || issued_by_cert_manager_local(leaf);
+  bundle.chain_reordered = findings.chain_reordered;
 
-  bundle.key_type = std::move(key_type);
+  bundle.key_type = std::move(findings.key_type);
   bundle.chain_length = static_cast<int>(chain.size());
   return bundle;
 }
 
 // ---------------------------------------------------------------------------
 
+// The checks that need only tls.crt (and ca.crt), in order. On success the
+// chain is in order and `findings` holds the names.
+std::optional<Refusal> check_certificates(std::vector<X509Ptr>& chain,
+                                          const ValidationOptions& options, int64_t now,
+                                          Findings& findings) {
+  if (auto refused = check_chain_order(chain)) {
+    if (!options.reorder_chain) return refused;
+    if (auto unsortable = reorder_chain(chain)) return unsortable;
+    findings.chain_reordered = true;
+  }
+  X509* leaf = chain.front().get();
+
+  findings.names = collect_server_names(leaf, options.cn_fallback);
+  if (auto refused = check_usable_names(leaf, findings.names, options.cn_fallback)) {
+    return refused;
+  }
+  if (!options.sni_override.empty()) {
+    Checked<std::vector<std::string>> snis =
+        apply_sni_override(leaf, findings.names, options.sni_override);
+    if (const Refusal* refused = refusal_of(snis)) return *refused;
+    findings.sni_override = std::move(std::get<std::vector<std::string>>(snis));
+  }
+
+  if (auto refused = check_extended_key_usage(leaf)) return refused;
+  if (auto refused = check_signature_digest(leaf)) return refused;
+  if (auto refused = check_rsa_key_size(leaf)) return refused;
+
+  if (options.verify_chain && !pem::is_blank(options.ca_pem)) {
+    Checked<std::vector<X509Ptr>> anchors = parse_certificates(options.ca_pem, kCaCrt);
+    if (const Refusal* refused = refusal_of(anchors)) return *refused;
+    if (auto refused = check_chain_to_ca(chain, std::get<std::vector<X509Ptr>>(anchors), now)) {
+      return refused;
+    }
+  }
+  return std::nullopt;
+}
+
 ValidationResult validate_checked(std::string_view cert_text, std::string_view key_text,
                                   const ValidationOptions& options) {
   if (auto refused = check_sizes(cert_text, key_text, options.max_input_bytes)) return *refused;
+  if (options.verify_chain && options.ca_pem.size() > options.max_input_bytes) {
+    return refuse(reason::kTooLarge, "ca.crt is " + std::to_string(options.ca_pem.size()) +
+                                         " bytes; the limit is " +
+                                         std::to_string(options.max_input_bytes) + " bytes");
+  }
   if (auto refused = check_present(cert_text, key_text)) return *refused;
+  const int64_t now = options.now != 0 ? options.now : static_cast<int64_t>(std::time(nullptr));
 
   // tls.crt on its own first: a reversed chain is a chain_order problem even
   // though its first certificate then does not match the key.
   Checked<std::vector<X509Ptr>> parsed_chain = parse_certificates(cert_text);
   if (const Refusal* refused = refusal_of(parsed_chain)) return *refused;
-  const std::vector<X509Ptr>& chain = std::get<std::vector<X509Ptr>>(parsed_chain);
+  std::vector<X509Ptr>& chain = std::get<std::vector<X509Ptr>>(parsed_chain);
+  Findings findings;
+  if (auto refused = check_certificates(chain, options, now, findings)) return *refused;
   X509* leaf = chain.front().get();
-  if (auto refused = check_chain_order(chain)) return *refused;
-  ServerNames names = collect_server_names(leaf);
-  if (auto refused = check_usable_names(leaf, names)) return *refused;
 
   // Then tls.key, and the pair.
   Checked<PkeyPtr> parsed_key = parse_private_key(key_text);
@@ -628,9 +1030,8 @@ ValidationResult validate_checked(std::string_view cert_text, std::string_view k
   if (auto refused = check_key_matches_leaf(leaf, key)) return *refused;
   if (auto refused = check_key_signs(leaf, key)) return *refused;
 
-  const int64_t now = options.now != 0 ? options.now : static_cast<int64_t>(std::time(nullptr));
-  Checked<ValidBundle> described = describe_bundle(
-      chain, key, std::move(std::get<std::string>(key_type)), std::move(names), now);
+  findings.key_type = std::move(std::get<std::string>(key_type));
+  Checked<ValidBundle> described = describe_bundle(chain, key, std::move(findings), options, now);
   if (const Refusal* refused = refusal_of(described)) return *refused;
   return std::move(std::get<ValidBundle>(described));
 }
@@ -655,6 +1056,21 @@ ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key
     bare.code.assign(reason::kInternalError);  // short enough to need no allocation
     return bare;
   }
+}
+
+std::vector<std::string> split_name_list(std::string_view text) {
+  std::vector<std::string> names;
+  std::string current;
+  for (char c : text) {
+    if (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      if (!current.empty()) names.push_back(std::move(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) names.push_back(std::move(current));
+  return names;
 }
 
 }  // namespace certsync::tls

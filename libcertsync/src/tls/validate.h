@@ -17,11 +17,46 @@
 
 namespace certsync::tls {
 
+// Annotation names the watcher reads from a Secret to fill the per-Secret
+// options below.
+// A comma-separated list of host names that replaces the SNI list (sni_override).
+inline constexpr std::string_view kSniOverrideAnnotation = "certsync/sni-override";
+// cert-manager's marker for a placeholder certificate (temporary_certificate_annotation).
+inline constexpr std::string_view kTemporaryCertificateAnnotation =
+    "cert-manager.io/issue-temporary-certificate";
+
 struct ValidationOptions {
   // The clock used for validity checks, Unix seconds; 0 means "now".
   int64_t now = 0;
-  // Largest accepted tls.crt and tls.key, each, in bytes (reason too_large).
+  // Largest accepted tls.crt, tls.key and ca.crt, each, in bytes (reason too_large).
   size_t max_input_bytes = 1024 * 1024;
+  // A leaf whose notBefore is at most this far in the future counts as valid
+  // now; beyond it the bundle is flagged not_yet_valid. Negative counts as 0.
+  int64_t clock_skew_seconds = 300;
+  // Use the subject CN as the SNI when the leaf has no subjectAltName at all.
+  bool cn_fallback = false;
+
+  // Per Secret. When non-empty, the served SNIs are exactly these names
+  // (normalised like SANs); each must be a valid host name or wildcard
+  // (sni_override_invalid) covered by a name of the leaf: the same name, or a
+  // wildcard SAN standing for exactly its first label (sni_override_not_covered).
+  std::vector<std::string> sni_override;
+  // Per Secret: the Secret carries kTemporaryCertificateAnnotation: "true".
+  // The bundle is then flagged temporary whatever its issuer.
+  bool temporary_certificate_annotation = false;
+
+  // Verify the leaf up to a certificate of ca.crt (as a TLS server, at `now`;
+  // the leaf's own validity dates are left to the expired / not_yet_valid
+  // flags). Intermediates come from the rest of tls.crt. A non-self-signed
+  // certificate in ca.crt is a trust anchor too (partial chain). Without
+  // ca.crt (empty or blank ca_pem) there is nothing to check and the bundle is
+  // not refused for it. ca_pem is ignored when verify_chain is off.
+  bool verify_chain = false;
+  // Per Secret: the decoded ca.crt. A view: it must outlive the call.
+  std::string_view ca_pem;
+  // Re-sort a tls.crt whose certificates are all one chain but out of order
+  // (flagged chain_reordered) instead of refusing it with chain_order.
+  bool reorder_chain = false;
 };
 
 // A bundle that passed every check. cert_pem and key_pem are normalised
@@ -29,19 +64,31 @@ struct ValidationOptions {
 struct ValidBundle {
   std::string cert_pem;
   SecretBytes key_pem;
-  std::vector<std::string> snis;      // DNS SANs of the leaf, lowercased, no trailing dot
-  std::string serial_hex;             // uppercase hex, no separators
-  std::string fingerprint_sha256;     // lowercase hex of the leaf's DER
-  std::string subject;                // leaf subject, RFC 2253
-  std::string issuer;                 // leaf issuer, RFC 2253
-  int64_t not_before = 0;             // Unix seconds
+  // The served names, lowercased, no trailing dot: the leaf's DNS SANs (or
+  // its CN with cn_fallback, or the sni_override list).
+  std::vector<std::string> snis;
+  std::vector<std::string> ip_addresses;  // IP SANs of the leaf, as text; never used as SNIs
+  std::string serial_hex;                 // uppercase hex, no separators
+  std::string fingerprint_sha256;         // lowercase hex of the leaf's DER
+  std::string subject;                    // leaf subject, RFC 2253
+  std::string issuer;                     // leaf issuer, RFC 2253
+  int64_t not_before = 0;                 // Unix seconds
   int64_t not_after = 0;
-  std::string key_type;               // e.g. "RSA-2048", "EC-P-256", "ED25519"
-  int chain_length = 0;               // certificates in tls.crt, leaf included
-  bool expired = false;               // notAfter already past
-  bool not_yet_valid = false;         // notBefore still in the future
-  // DNS SANs of the leaf that cannot be used as an SNI (bad wildcard, bad
-  // characters), as found, with bytes outside printable ASCII shown as \xHH.
+  std::string key_type;  // e.g. "RSA-2048", "EC-P-256", "ED25519"
+  int chain_length = 0;  // certificates in tls.crt, leaf included
+  bool expired = false;  // notAfter already past
+  // notBefore is more than clock_skew_seconds in the future: do not serve it
+  // before deferred_until (= not_before - clock skew; 0 when not flagged).
+  bool not_yet_valid = false;
+  int64_t deferred_until = 0;
+  // A placeholder: issued by cert-manager's throwaway CA "cert-manager.local",
+  // or the Secret is annotated as holding one. It must never replace a real
+  // certificate that is still valid.
+  bool temporary = false;
+  bool chain_reordered = false;  // reorder_chain re-sorted tls.crt
+  // Names of the leaf that cannot be used as an SNI (bad wildcard, bad
+  // characters, an IP SAN of the wrong length), as found, with bytes outside
+  // printable ASCII shown as \xHH.
   std::vector<std::string> ignored_names;
 };
 
@@ -57,5 +104,10 @@ using ValidationResult = std::variant<ValidBundle, Refusal>;
 
 ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key_pem,
                                  const ValidationOptions& options = {});
+
+// Splits an annotation value such as kSniOverrideAnnotation's into names:
+// comma- or whitespace-separated, empty items dropped. Names are not checked
+// here; validate_bundle() does that.
+std::vector<std::string> split_name_list(std::string_view text);
 
 }  // namespace certsync::tls

@@ -52,27 +52,55 @@ void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   check(X509_add_ext(cert, extension.get(), -1) == 1, "X509_add_ext");
 }
 
-// DNS SANs are built by hand so any string (odd wildcards, upper case,
-// trailing dots) lands in the certificate exactly as given.
-void add_dns_names(X509* cert, const std::vector<std::string>& names) {
+// One SAN entry of `type` holding `bytes` as an IA5String (DNS) or an OCTET
+// STRING (IP address).
+void push_name(GENERAL_NAMES* sans, int type, const std::string& bytes) {
+  GENERAL_NAME* entry = GENERAL_NAME_new();
+  ASN1_STRING* value = type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
+  check(entry != nullptr && value != nullptr, "GENERAL_NAME_new");
+  check(ASN1_STRING_set(value, bytes.data(), static_cast<int>(bytes.size())) == 1,
+        "ASN1_STRING_set");
+  GENERAL_NAME_set0_value(entry, type, value);
+  check(sk_GENERAL_NAME_push(sans, entry) > 0, "sk_GENERAL_NAME_push");
+}
+
+// SANs are built by hand so any string (odd wildcards, upper case, trailing
+// dots, IP addresses of any length) lands in the certificate exactly as given.
+void add_names(X509* cert, const CertSpec& spec) {
+  if (spec.dns_names.empty() && spec.ip_addresses.empty() && spec.raw_ip_addresses.empty() &&
+      !spec.empty_san_extension) {
+    return;
+  }
   GeneralNamesPtr sans(GENERAL_NAMES_new());
   check(sans != nullptr, "GENERAL_NAMES_new");
-  for (const std::string& name : names) {
-    GENERAL_NAME* entry = GENERAL_NAME_new();
-    ASN1_IA5STRING* text = ASN1_IA5STRING_new();
-    check(entry != nullptr && text != nullptr, "GENERAL_NAME_new");
-    check(ASN1_STRING_set(text, name.data(), static_cast<int>(name.size())) == 1,
-          "ASN1_STRING_set");
-    GENERAL_NAME_set0_value(entry, GEN_DNS, text);
-    check(sk_GENERAL_NAME_push(sans.get(), entry) > 0, "sk_GENERAL_NAME_push");
+  for (const std::string& name : spec.dns_names) push_name(sans.get(), GEN_DNS, name);
+  for (const std::string& text : spec.ip_addresses) {
+    tls::ossl::Deleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> free_octets;
+    std::unique_ptr<ASN1_OCTET_STRING, decltype(free_octets)> address(a2i_IPADDRESS(text.c_str()));
+    check(address != nullptr, "a2i_IPADDRESS");
+    push_name(sans.get(), GEN_IPADD,
+              std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(address.get())),
+                          static_cast<size_t>(ASN1_STRING_length(address.get()))));
   }
+  for (const std::string& bytes : spec.raw_ip_addresses) push_name(sans.get(), GEN_IPADD, bytes);
   check(X509_add1_ext_i2d(cert, NID_subject_alt_name, sans.get(), 0, X509V3_ADD_DEFAULT) == 1,
         "X509_add1_ext_i2d");
 }
 
-const EVP_MD* signing_digest(EVP_PKEY* key) {
+const EVP_MD* signing_digest(EVP_PKEY* key, const std::string& name) {
   int id = EVP_PKEY_get_base_id(key);
-  return (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) ? nullptr : EVP_sha256();
+  if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) return nullptr;
+  const EVP_MD* digest = EVP_get_digestbyname(name.c_str());
+  check(digest != nullptr, "unknown digest name");
+  return digest;
+}
+
+void set_time(ASN1_TIME* time, int64_t unix_seconds, int64_t offset) {
+  if (unix_seconds != 0) {
+    check(ASN1_TIME_set(time, static_cast<time_t>(unix_seconds)) != nullptr, "ASN1_TIME_set");
+  } else {
+    check(X509_gmtime_adj(time, static_cast<long>(offset)) != nullptr, "X509_gmtime_adj");
+  }
 }
 
 }  // namespace
@@ -91,9 +119,21 @@ TestKey TestKey::generate(KeyKind kind) {
       return TestKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     case KeyKind::kX25519:
       return TestKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+    case KeyKind::kRsa1024:
+      return rsa(1024);
+    case KeyKind::kRsa3072:
+      return rsa(3072);
+    case KeyKind::kEcP384:
+      return TestKey(EVP_EC_gen("P-384"));
+    case KeyKind::kEcP521:
+      return TestKey(EVP_EC_gen("P-521"));
+    case KeyKind::kEd448:
+      return TestKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED448"));
   }
   throw std::logic_error("unknown key kind");
 }
+
+TestKey TestKey::rsa(int bits) { return TestKey(EVP_RSA_gen(static_cast<unsigned int>(bits))); }
 
 const TestKey& TestKey::shared(KeyKind kind, int slot) {
   static std::map<std::pair<KeyKind, int>, TestKey> keys;
@@ -167,6 +207,12 @@ std::string TestKey::encrypted_traditional_pem(const std::string& passphrase) co
   return bio_text(bio.get());
 }
 
+std::string TestKey::public_pem() const {
+  BioPtr bio = memory_bio();
+  check(PEM_write_bio_PUBKEY(bio.get(), get()) == 1, "PEM_write_bio_PUBKEY");
+  return bio_text(bio.get());
+}
+
 TestCert::TestCert(X509* cert) : cert_(cert, X509_free) { check(cert != nullptr, "X509_new"); }
 
 TestCert TestCert::issue(const CertSpec& spec, const TestKey& subject_key, const TestCert* issuer,
@@ -182,18 +228,24 @@ TestCert TestCert::issue(const CertSpec& spec, const TestKey& subject_key, const
         "serial");
 
   X509_NAME* subject = X509_get_subject_name(cert);
-  check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
-                                   -1, -1, 0) == 1,
-        "subject CN");
+  if (!spec.subject_serial_number.empty()) {
+    check(X509_NAME_add_entry_by_txt(
+              subject, "serialNumber", MBSTRING_ASC,
+              reinterpret_cast<const unsigned char*>(spec.subject_serial_number.c_str()), -1, -1,
+              0) == 1,
+          "subject serialNumber");
+  }
+  if (!spec.common_name.empty()) {
+    check(X509_NAME_add_entry_by_txt(
+              subject, "CN", MBSTRING_UTF8,
+              reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0) == 1,
+          "subject CN");
+  }
   check(X509_set_issuer_name(
             cert, issuer != nullptr ? X509_get_subject_name(issuer->get()) : subject) == 1,
         "issuer name");
-  check(X509_gmtime_adj(X509_getm_notBefore(cert), static_cast<long>(spec.not_before_offset)) !=
-                nullptr &&
-            X509_gmtime_adj(X509_getm_notAfter(cert), static_cast<long>(spec.not_after_offset)) !=
-                nullptr,
-        "validity");
+  set_time(X509_getm_notBefore(cert), spec.not_before_unix, spec.not_before_offset);
+  set_time(X509_getm_notAfter(cert), spec.not_after_unix, spec.not_after_offset);
   check(X509_set_pubkey(cert, subject_key.get()) == 1, "X509_set_pubkey");
 
   X509V3_CTX ctx;
@@ -207,10 +259,13 @@ TestCert TestCert::issue(const CertSpec& spec, const TestKey& subject_key, const
   }
   add_extension(cert, &ctx, NID_subject_key_identifier, "hash");
   add_extension(cert, &ctx, NID_authority_key_identifier, "keyid");
-  if (!spec.dns_names.empty()) add_dns_names(cert, spec.dns_names);
+  add_names(cert, spec);
+  if (!spec.extended_key_usage.empty()) {
+    add_extension(cert, &ctx, NID_ext_key_usage, spec.extended_key_usage.c_str());
+  }
 
   EVP_PKEY* signer = issuer_key != nullptr ? issuer_key->get() : subject_key.get();
-  check(X509_sign(cert, signer, signing_digest(signer)) > 0, "X509_sign");
+  check(X509_sign(cert, signer, signing_digest(signer, spec.digest)) > 0, "X509_sign");
   return made;
 }
 

@@ -12,12 +12,24 @@
 
 namespace certsync::testing {
 
-enum class KeyKind { kEcP256, kRsa2048, kEd25519, kX25519 };
+enum class KeyKind {
+  kEcP256,
+  kRsa2048,
+  kEd25519,
+  kX25519,
+  kRsa1024,
+  kRsa3072,
+  kEcP384,
+  kEcP521,
+  kEd448,
+};
 
 class TestKey {
  public:
   // A fresh key. RSA generation is slow: prefer shared() when any key will do.
   static TestKey generate(KeyKind kind);
+  // A fresh RSA key of any size (2047 bits, ...).
+  static TestKey rsa(int bits);
   // One key per (kind, slot), generated on first use and reused afterwards.
   static const TestKey& shared(KeyKind kind, int slot = 0);
   // An EC P-256 key whose public half is `public_half`'s and whose private
@@ -29,6 +41,7 @@ class TestKey {
   std::string encrypted_pkcs8_pem(const std::string& passphrase) const;  // ENCRYPTED PRIVATE KEY
   std::string encrypted_traditional_pem(
       const std::string& passphrase) const;  // Proc-Type: 4,ENCRYPTED
+  std::string public_pem() const;            // PUBLIC KEY (SubjectPublicKeyInfo)
 
   EVP_PKEY* get() const { return key_.get(); }
 
@@ -38,10 +51,24 @@ class TestKey {
 };
 
 struct CertSpec {
-  std::string common_name = "certsync test";
-  std::vector<std::string> dns_names;  // DNS SANs, as given; no SAN extension when empty
-  int64_t not_before_offset = -3600;   // seconds relative to now
+  std::string common_name = "certsync test";  // no CN when empty
+  std::vector<std::string> dns_names;         // DNS SANs, as given
+  std::vector<std::string> ip_addresses;      // IP SANs as text ("192.0.2.1", "2001:db8::1")
+  std::vector<std::string> raw_ip_addresses;  // IP SANs as raw bytes, any length
+  // The SAN extension holds the names above; without any, there is none
+  // unless empty_san_extension asks for one with no entries.
+  bool empty_san_extension = false;
+  // extendedKeyUsage as an X509v3 config value ("serverAuth,clientAuth",
+  // "codeSigning", an OID); no extension when empty.
+  std::string extended_key_usage;
+  // Digest of the issuer's signature: "SHA256", "SHA1", "MD5", ... (ignored
+  // for Ed25519/Ed448 issuers, which sign without one).
+  std::string digest = "SHA256";
+  int64_t not_before_offset = -3600;  // seconds relative to now
   int64_t not_after_offset = 30 * 86400;
+  int64_t not_before_unix = 0;  // absolute Unix times; override the offsets when non-zero
+  int64_t not_after_unix = 0;
+  std::string subject_serial_number;  // a serialNumber attribute in the subject, when set
   bool ca = false;
 };
 

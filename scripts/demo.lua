@@ -1,38 +1,25 @@
 -- The certsync demo, narrated: the e2e scenario on a real nginx, with a
 -- Kubernetes API test server and the real kubectl. Run it with scripts/demo.sh.
 local proc = require "spec.support.proc"
-local certs = require "spec.support.certs"
-local kube = require "spec.support.kube"
-local nginx = require "spec.support.nginx"
+local stack_support = require "spec.support.stack"
 local tls_client = require "spec.support.tls_client"
 
 local SNI = "app.example.test"
 
 local function say(fmt, ...) io.write(string.format(fmt, ...), "\n") io.flush() end
 
-local dir = proc.tmpdir()
-proc.check("chmod 755 " .. dir)
-local api, server
+local stack
 local ok, err = pcall(function()
-  say("1. Starting a Kubernetes API test server (HTTPS, bearer token) ...")
-  api = kube.start(dir .. "/api")
-  say("   listening at %s", api.url)
-
-  local a = certs.make(dir, "a", { SNI })
-  local b = certs.make(dir, "b", { SNI })
-  local stray = certs.make(dir, "stray", { SNI })
-  local fallback = certs.make(dir, "fallback", { "fallback.example.test" })
-
-  say("2. Starting nginx (2 workers) with certsync in init_worker and ssl_certificate_by_lua ...")
-  server = nginx.start(dir .. "/nginx", {
-    workers = 2,
-    lua_path = kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua",
-    lib_path = kube.build_dir .. "/libcertsync/libcertsync.so",
-    fallback_crt = fallback.crt, fallback_key = fallback.key,
-    settings = { server = api.url, ca_file = api.ca_file, token_file = api.token_file, namespace = "default" },
-  })
+  say("1. Starting a Kubernetes API test server (HTTPS, bearer token) and nginx (2 workers)")
+  say("   with certsync in init_worker_by_lua and ssl_certificate_by_lua ...")
+  stack = stack_support.start({ workers = 2 })
+  local api, server = stack.api, stack.nginx
+  say("   API server at %s", api.url)
+  local a = stack:cert("a", { SNI })
+  local b = stack:cert("b", { SNI })
+  local stray = stack:cert("stray", { SNI })
   local master, workers = server.master_pid, table.concat(server:worker_pids(), ",")
-  say("   nginx master %d, workers %s, TLS on 127.0.0.1:%d", master, workers, server.port)
+  say("2. nginx master %d, workers %s, TLS on 127.0.0.1:%d", master, workers, server.port)
 
   say("3. kubectl apply: Secret default/app-tls with certificate A (serial %s)", a.serial)
   api:apply_tls_secret("app-tls", a.crt, a.key)
@@ -62,9 +49,7 @@ local ok, err = pcall(function()
       (server.master_pid == master and table.concat(server:worker_pids(), ",") == workers)
         and "unchanged" or "CHANGED")
 end)
-if server then server:stop() end
-if api then api:stop() end
-proc.run("rm -rf " .. proc.shell_quote(dir))
+if stack then stack:stop() end
 if not ok then
   io.stderr:write("demo failed: ", tostring(err), "\n")
   os.exit(1)

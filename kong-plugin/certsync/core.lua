@@ -206,7 +206,12 @@ function _M.init_worker(settings)
   end
   local interval = settings and tonumber(settings.poll_interval) or 0.2
   _M.configure(settings)
-  local ok, err = ngx.timer.every(interval, tick)
+  -- Serve what the node already has before the first handshake reaches this
+  -- worker: after a reload the shared dict still holds every bundle, and a
+  -- new worker must not answer with the host's certificate meanwhile.
+  local ok, err = pcall(converge, ngx.shared[DICT_NAME])
+  if not ok then log(ERR, "cannot load the published certificates: ", err) end
+  ok, err = ngx.timer.every(interval, tick)
   if not ok then
     log(ERR, "cannot start the timer: ", err)
     return nil, err

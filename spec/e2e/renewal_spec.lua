@@ -2,9 +2,7 @@
 -- reload, a restart or an Admin API, and a broken renewal is refused while
 -- the last good certificate keeps serving.
 local proc = require "spec.support.proc"
-local certs = require "spec.support.certs"
-local kube = require "spec.support.kube"
-local nginx = require "spec.support.nginx"
+local stack_support = require "spec.support.stack"
 local tls_client = require "spec.support.tls_client"
 
 local SNI = "app.example.test"
@@ -19,31 +17,18 @@ local function all_handshakes_serve(port, serial, count)
 end
 
 describe("a TLS Secret watched by certsync in nginx", function()
-  local dir, api, server, a, b, stray, pids_before
+  local stack, api, server, a, b, stray, pids_before
 
   setup(function()
-    dir = proc.tmpdir()
-    proc.check("chmod 755 " .. dir)
-    api = kube.start(dir .. "/api")
-    a = certs.make(dir, "a", { SNI })
-    b = certs.make(dir, "b", { SNI })
-    stray = certs.make(dir, "stray", { SNI })
-    local fallback = certs.make(dir, "fallback", { "fallback.example.test" })
-    server = nginx.start(dir .. "/nginx", {
-      workers = 2,
-      lua_path = kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua",
-      lib_path = os.getenv("CERTSYNC_LIB") or (kube.build_dir .. "/libcertsync/libcertsync.so"),
-      fallback_crt = fallback.crt,
-      fallback_key = fallback.key,
-      settings = { server = api.url, ca_file = api.ca_file, token_file = api.token_file,
-                   namespace = "default" },
-    })
+    stack = stack_support.start({ workers = 2 })
+    api, server = stack.api, stack.nginx
+    a = stack:cert("a", { SNI })
+    b = stack:cert("b", { SNI })
+    stray = stack:cert("stray", { SNI })
   end)
 
   teardown(function()
-    if server then server:stop() end
-    if api then api:stop() end
-    if server and os.getenv("CERTSYNC_KEEP_LOGS") ~= "1" then proc.run("rm -rf " .. proc.shell_quote(dir)) end
+    if stack then stack:stop() end
   end)
 
   it("serves the host's own certificate before any Secret exists", function()

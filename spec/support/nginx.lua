@@ -91,6 +91,10 @@ function Nginx:error_log()
   return proc.read_file(self.dir .. "/logs/error.log") or ""
 end
 
+function Nginx:signal(name)
+  return proc.run("nginx -p " .. q(self.dir) .. " -c conf/nginx.conf -e logs/error.log -s " .. name)
+end
+
 function Nginx:stop()
   proc.run("nginx -p " .. q(self.dir) .. " -c conf/nginx.conf -e logs/error.log -s stop")
   proc.wait_until("nginx to exit", 10, function() return not proc.alive(self.master_pid) end)

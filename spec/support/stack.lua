@@ -1,0 +1,44 @@
+-- The whole stack a spec or the demo runs: the API test server and a real
+-- nginx with certsync watching its "default" namespace, in a fresh directory.
+local proc = require "spec.support.proc"
+local certs = require "spec.support.certs"
+local kube = require "spec.support.kube"
+local nginx = require "spec.support.nginx"
+
+local _M = {}
+local Stack = {}
+Stack.__index = Stack
+
+-- opts: { workers = 2, settings = { extra library settings } }
+function _M.start(opts)
+  opts = opts or {}
+  local self = setmetatable({ dir = proc.tmpdir() }, Stack)
+  proc.check("chmod 755 " .. proc.shell_quote(self.dir))
+  self.api = kube.start(self.dir .. "/api")
+  local fallback = certs.make(self.dir, "fallback", { "fallback.example.test" })
+  local settings = { server = self.api.url, ca_file = self.api.ca_file, token_file = self.api.token_file,
+                     namespace = "default" }
+  for k, v in pairs(opts.settings or {}) do settings[k] = v end
+  self.nginx = nginx.start(self.dir .. "/nginx", {
+    workers = opts.workers or 2,
+    lua_path = kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua",
+    lib_path = os.getenv("CERTSYNC_LIB") or (kube.build_dir .. "/libcertsync/libcertsync.so"),
+    fallback_crt = fallback.crt,
+    fallback_key = fallback.key,
+    settings = settings,
+  })
+  return self
+end
+
+-- A certificate (and key) for `names`, made in the stack's directory.
+function Stack:cert(label, names, cert_opts)
+  return certs.make(self.dir, label, names, cert_opts)
+end
+
+function Stack:stop()
+  if self.nginx then pcall(self.nginx.stop, self.nginx) end
+  if self.api then self.api:stop() end
+  if os.getenv("CERTSYNC_KEEP_LOGS") ~= "1" then proc.run("rm -rf " .. proc.shell_quote(self.dir)) end
+end
+
+return _M

@@ -18,3 +18,30 @@ demo:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# ---------------------------------------------------------------------------
+# Fuzzing: libFuzzer targets in fuzz/, built with clang-14 in their own build
+# directory (ASan + UBSan). Each target runs FUZZ_SECONDS on its committed
+# seeds (fuzz/corpus/TARGET) plus run-time seeds with real keys; new inputs go
+# to FUZZ_BUILD_DIR/corpus/TARGET, crashes to FUZZ_BUILD_DIR/artifacts/TARGET/.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 16384
+FUZZ_TARGETS := fuzz_validate_bundle fuzz_secret_json
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build:
+	CC=clang-14 CXX=clang++-14 cmake -S fuzz -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD_DIR) -j$$(nproc)
+
+fuzz: fuzz-build
+	$(FUZZ_BUILD_DIR)/fuzz_seed_gen --runtime $(FUZZ_BUILD_DIR)/corpus/fuzz_validate_bundle $(FUZZ_BUILD_DIR)/corpus/fuzz_secret_json
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD_DIR)/corpus/$$target $(FUZZ_BUILD_DIR)/artifacts/$$target; \
+	  echo "== $$target for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD_DIR)/$$target -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	    -dict=fuzz/pem.dict -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD_DIR)/artifacts/$$target/ \
+	    $(FUZZ_BUILD_DIR)/corpus/$$target fuzz/corpus/$$target; \
+	done

@@ -100,10 +100,13 @@ void certsync_config_free(certsync_config_t *cfg);
 
 /* Lifecycle ----------------------------------------------------------------
  * certsync_new() checks the configuration and the files it names; nothing
- * runs until certsync_start(), which starts the watcher thread (call it after
- * fork; a second call is a no-op). certsync_stop() returns within a second,
- * whatever the API server does; certsync_destroy() stops and frees. A watcher
- * still running at process exit is stopped by the library itself. */
+ * runs until certsync_start(), which starts the watcher threads (call it
+ * after fork; a second call on one handle is a no-op). Handles created in one
+ * process with the same settings (nginx's http and stream Lua VMs of one
+ * worker) share one store and one set of watchers, which run while any of
+ * them is started. certsync_stop() returns within a second, whatever the API
+ * server does; certsync_destroy() stops and frees. Watchers still running at
+ * process exit are stopped by the library itself. */
 certsync_t *certsync_new(const certsync_config_t *cfg, char **errptr);
 int certsync_start(certsync_t *cs, char **errptr);
 void certsync_stop(certsync_t *cs);

@@ -9,6 +9,8 @@ extern "C" {
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
 
 #include "engine.h"
@@ -20,7 +22,9 @@ struct certsync_config_t {
 };
 
 struct certsync_t {
-  std::unique_ptr<certsync::Engine> engine;
+  std::shared_ptr<certsync::Engine> engine;  // shared with other handles of the same settings
+  std::mutex mutex;
+  bool started = false;  // whether this handle counts as one of the engine's starters
 };
 
 struct certsync_changes_t {
@@ -89,13 +93,13 @@ CERTSYNC_EXPORT certsync_t* certsync_new(const certsync_config_t* cfg, char** er
     return nullptr;
   }
   return fenced(errptr, static_cast<certsync_t*>(nullptr), [&]() -> certsync_t* {
-    auto created = certsync::Engine::create(cfg->values);
-    if (auto* error = std::get_if<std::string>(&created)) {
+    auto acquired = certsync::Engine::acquire(cfg->values);
+    if (auto* error = std::get_if<std::string>(&acquired)) {
       set_error(errptr, *error);
       return nullptr;
     }
     auto* handle = new certsync_t();
-    handle->engine = std::move(std::get<std::unique_ptr<certsync::Engine>>(created));
+    handle->engine = std::move(std::get<std::shared_ptr<certsync::Engine>>(acquired));
     return handle;
   });
 }
@@ -106,7 +110,9 @@ CERTSYNC_EXPORT int certsync_start(certsync_t* cs, char** errptr) {
     return -1;
   }
   return fenced(errptr, -1, [&] {
-    cs->engine->start();
+    std::lock_guard<std::mutex> lock(cs->mutex);
+    if (!cs->started) cs->engine->start();
+    cs->started = true;
     return 0;
   });
 }
@@ -114,12 +120,16 @@ CERTSYNC_EXPORT int certsync_start(certsync_t* cs, char** errptr) {
 CERTSYNC_EXPORT void certsync_stop(certsync_t* cs) {
   if (cs == nullptr) return;
   fenced(nullptr, 0, [&] {
-    cs->engine->stop();
+    std::lock_guard<std::mutex> lock(cs->mutex);
+    if (cs->started) cs->engine->stop();
+    cs->started = false;
     return 0;
   });
 }
 
 CERTSYNC_EXPORT void certsync_destroy(certsync_t* cs) {
+  if (cs == nullptr) return;
+  certsync_stop(cs);
   fenced(nullptr, 0, [&] {
     delete cs;
     return 0;

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -28,7 +29,19 @@ void stop_all_at_exit() {
     std::lock_guard<std::mutex> lock(registry_mutex());
     engines = registry();
   }
-  for (Engine* engine : engines) engine->stop();
+  for (Engine* engine : engines) engine->stop_now();
+}
+
+// Engines by canonical settings, so that two Lua VMs of one process share one.
+std::map<std::string, std::weak_ptr<Engine>>& shared_engines() {
+  static auto* engines = new std::map<std::string, std::weak_ptr<Engine>>;
+  return *engines;
+}
+
+std::string canonical(const ConfigMap& settings) {
+  std::string key;
+  for (const auto& [name, value] : settings) key += name + '\0' + value + '\0';
+  return key;
 }
 
 // curl_global_init is not thread-safe and must run before any other curl
@@ -44,11 +57,18 @@ void init_process_once() {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Engine>, std::string> Engine::create(const ConfigMap& settings) {
+std::variant<std::shared_ptr<Engine>, std::string> Engine::acquire(const ConfigMap& settings) {
   auto resolved = resolve_config(settings);
   if (auto* error = std::get_if<std::string>(&resolved)) return *error;
   init_process_once();
-  return std::unique_ptr<Engine>(new Engine(std::move(std::get<EngineConfig>(resolved))));
+  static std::mutex mutex;  // the function-local statics above are leaked on purpose; this one is trivial
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& engines = shared_engines();
+  const std::string key = canonical(settings);
+  if (auto existing = engines[key].lock()) return existing;
+  std::shared_ptr<Engine> engine(new Engine(std::move(std::get<EngineConfig>(resolved))));
+  engines[key] = engine;
+  return engine;
 }
 
 Engine::Engine(EngineConfig config) : store_(config.deletion_policy, config.scopes.size()) {
@@ -65,14 +85,24 @@ Engine::~Engine() {
     std::lock_guard<std::mutex> lock(registry_mutex());
     registry().erase(this);
   }
-  stop();
+  stop_now();
 }
 
 void Engine::start() {
-  for (auto& watcher : watchers_) watcher->start();
+  std::lock_guard<std::mutex> lock(start_mutex_);
+  if (starts_++ == 0)
+    for (auto& watcher : watchers_) watcher->start();
 }
 
 void Engine::stop() {
+  std::lock_guard<std::mutex> lock(start_mutex_);
+  if (starts_ > 0 && --starts_ == 0)
+    for (auto& watcher : watchers_) watcher->stop();
+}
+
+void Engine::stop_now() {
+  std::lock_guard<std::mutex> lock(start_mutex_);
+  starts_ = 0;
   for (auto& watcher : watchers_) watcher->stop();
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,14 +22,20 @@
 
 namespace certsync {
 
+// One process, one watcher per configuration: nginx runs an http and a
+// stream Lua VM in every worker, both loading this one library. acquire()
+// hands both the same Engine for the same settings, and its watchers run
+// while at least one holder has started it.
 class Engine {
  public:
-  // Returns an error naming the field or file when the configuration is unusable.
-  static std::variant<std::unique_ptr<Engine>, std::string> create(const ConfigMap& config);
+  // The process's engine for these settings, created on first use. Returns an
+  // error naming the field or file when the configuration is unusable.
+  static std::variant<std::shared_ptr<Engine>, std::string> acquire(const ConfigMap& settings);
   ~Engine();
 
-  void start();  // idempotent; call after fork
-  void stop();   // idempotent; returns within a second
+  void start();  // one more holder wants the watchers running; call after fork
+  void stop();   // one holder less; the watchers stop (within a second) with the last
+  void stop_now();  // process exit: stop whatever the holders think
 
   store::Store& store() { return store_; }
   LogQueue& log() { return log_; }
@@ -40,6 +47,8 @@ class Engine {
   LogQueue log_;
   store::Store store_;
   std::vector<std::unique_ptr<kube::Watcher>> watchers_;
+  std::mutex start_mutex_;
+  int starts_ = 0;
 };
 
 }  // namespace certsync

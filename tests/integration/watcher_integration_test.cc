@@ -115,3 +115,30 @@ TEST_CASE("stop returns within a second when the server accepts and never answer
   REQUIRE(watcher_status(cs.get())["state"] == "stopped");
   close(fd);
 }
+
+TEST_CASE("two handles with the same settings in one process share one watch", "[integration]") {
+  TestServerProcess server;
+  auto first = start_watcher(server);
+  auto second = start_watcher(server);  // as nginx's stream Lua VM of the same worker would
+  REQUIRE(wait_until([&] { return server.counters()["open_watches"] == 1; }));
+  REQUIRE(server.counters()["watch"] == 1);
+  const Pair a = make_pair_for("app.example.test", 0);
+  REQUIRE(server.put_tls_secret("default", "app-tls", a.crt, a.key) == 201);
+  REQUIRE(wait_until([&] { return served(second.get()).size() == 1; }));
+  REQUIRE(served(first.get()) == served(second.get()));
+  first.reset();  // one VM stops: the other keeps its watch
+  REQUIRE(server.counters()["open_watches"] == 1);
+  second.reset();
+  REQUIRE(wait_until([&] { return server.counters()["open_watches"] == 0; }));
+}
+
+TEST_CASE("a stopped handle can be started again", "[integration]") {
+  TestServerProcess server;
+  auto cs = start_watcher(server);
+  REQUIRE(wait_until([&] { return server.counters()["open_watches"] == 1; }));
+  certsync_stop(cs.get());
+  REQUIRE(wait_until([&] { return server.counters()["open_watches"] == 0; }));
+  char* err = nullptr;
+  REQUIRE(certsync_start(cs.get(), &err) == 0);
+  REQUIRE(wait_until([&] { return server.counters()["open_watches"] == 1; }));
+}

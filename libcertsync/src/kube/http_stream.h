@@ -51,6 +51,8 @@ class HttpStream {
   // Thread-safe. Makes the running get() (and every later one) return
   // promptly with interrupted = true.
   void interrupt();
+  // Undoes interrupt() for the get() calls that follow. Not while one runs.
+  void resume() { interrupted_.store(false); }
 
  private:
   void* multi_;  // CURLM*, opaque here to keep curl out of the header

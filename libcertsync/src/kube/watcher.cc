@@ -48,7 +48,10 @@ Watcher::~Watcher() { stop(); }
 
 void Watcher::start() {
   std::lock_guard<std::mutex> lock(lifecycle_mutex_);
-  if (thread_.joinable() || stopping_.load()) return;
+  if (thread_.joinable()) return;
+  // Startable again after stop(): it resumes from the last resourceVersion.
+  stopping_.store(false);
+  http_.resume();
   thread_ = std::thread([this] { run(); });
 }
 

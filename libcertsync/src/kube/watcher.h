@@ -43,7 +43,7 @@ class Watcher {
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
 
-  void start();  // idempotent
+  void start();  // idempotent while running; starts again after stop()
   void stop();   // idempotent; joins the thread
   nlohmann::json status() const;
 

@@ -4,6 +4,13 @@
 // TLS handshake of the node: it either returns a bundle that is safe to serve
 // or a Refusal with a stable reason code and a message for humans. Messages
 // name what is wrong and never contain key material. Thread-safe; no I/O.
+//
+// The checks run in a fixed order and the first failing one gives the code:
+// sizes, presence; then tls.crt alone (PEM and X.509 parsing, chain order or
+// re-sorting, names and the SNI override, the leaf's extendedKeyUsage,
+// signature digest and RSA key size, chain verification to ca.crt); then
+// tls.key (parsing, type) and the pair (public key match, a signature
+// self-test). A refusal for tls.crt therefore never depends on tls.key.
 #pragma once
 
 #include <cstddef>

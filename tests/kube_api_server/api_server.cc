@@ -84,10 +84,13 @@ ApiServer::ApiServer(ServerContext &ctx, const TlsMaterial &tls)
   register_testing_routes(s, ctx_);
 
   // httplib calls this for every status >= 400, ours included; only fill in
-  // answers no handler wrote (no route matched).
+  // answers no handler wrote (no route matched). A body handed to a content
+  // provider (a dripped error answer) counts as written.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request &req, httplib::Response &res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (!res.body.empty() || res.content_provider_) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     if (req.path.rfind("/testing/", 0) != 0 && !ctx_.auth.accepts(req)) {
       ctx_.counters.count_unauthorized();
       send_error(req, res, unauthorized());

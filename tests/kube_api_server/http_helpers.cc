@@ -1,6 +1,7 @@
 #include "http_helpers.h"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -46,6 +47,15 @@ std::string param(const httplib::Request &req, const char *name) {
 
 int request_socket(const httplib::Request &req) {
   return req.ssl != nullptr ? SSL_get_fd(req.ssl) : -1;
+}
+
+bool peer_hung_up(int fd) {
+  if (fd < 0) return false;
+  pollfd p{};
+  p.fd = fd;
+  p.events = POLLRDHUP;
+  return ::poll(&p, 1, 0) > 0 &&
+         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 }  // namespace kube_test

@@ -31,4 +31,8 @@ std::string param(const httplib::Request &req, const char *name);
 // The request's socket (via its SSL object), or -1.
 int request_socket(const httplib::Request &req);
 
+// The peer closed its end of `fd` (FIN or reset); false for fd < 0. Reads
+// nothing: TLS records from the client must not read as a hang-up.
+bool peer_hung_up(int fd);
+
 }  // namespace kube_test

@@ -81,7 +81,10 @@ void register_discovery_routes(httplib::Server &server, ServerContext &ctx) {
              guarded(ctx, [](const httplib::Request &, httplib::Response &res,
                              const FaultHit *) {
                set_common_headers(res);
-               res.set_content(openapi_v3_index(), "application/json");
+               // The real server serves the index through http.ServeContent,
+               // which sniffs JSON as text (sample 22); kubectl reads the
+               // body whatever its type.
+               res.set_content(openapi_v3_index(), "text/plain; charset=utf-8");
              }));
   server.Get("/openapi/v3/api/v1",
              guarded(ctx, [](const httplib::Request &req,

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "http_helpers.h"
+#include "managed_fields.h"
 #include "merge_patch.h"
 #include "protobuf_secret.h"
 #include "request_kind.h"
@@ -20,6 +21,12 @@ bool strict_validation(const httplib::Request &req) {
 
 bool dry_run(const httplib::Request &req) {
   return param(req, "dryRun") == "All";
+}
+
+// Who the write is recorded under in metadata.managedFields.
+std::string manager_of(const httplib::Request &req) {
+  return field_manager(param(req, "fieldManager"),
+                       req.get_header_value("User-Agent"));
 }
 
 // The request body as JSON: from JSON, or from kubectl's protobuf envelope.
@@ -49,9 +56,13 @@ std::string name_of(const Json &secret) {
   return secret["metadata"].value("name", std::string());
 }
 
-// Create from an already decoded and validated Secret.
+// Create from an already decoded and validated Secret; `applied` is the
+// applied configuration when server-side apply creates it.
 void create_secret(ServerContext &ctx, const httplib::Request &req,
-                   httplib::Response &res, Json secret) {
+                   httplib::Response &res, Json secret,
+                   const Json *applied = nullptr) {
+  record_managed_fields(nullptr, secret, manager_of(req),
+                        applied ? "Apply" : "Update", applied);
   if (dry_run(req)) {
     secret["metadata"]["uid"] = new_uid();
     secret["metadata"]["creationTimestamp"] = now_rfc3339();
@@ -126,6 +137,7 @@ void handle_replace(ServerContext &ctx, const httplib::Request &req,
       [&](const Json &current, Json &out) -> std::optional<ApiError> {
         if (auto err = check_preconditions(current, next, name)) return err;
         if (auto err = validate_secret(next, &current)) return err;
+        record_managed_fields(&current, next, manager_of(req), "Update");
         if (dry) {
           dry_result = next;
           out = current;  // store nothing
@@ -188,6 +200,9 @@ void handle_patch(ServerContext &ctx, const httplib::Request &req,
         next["metadata"]["name"] = name;
         if (auto err = check_preconditions(current, next, name)) return err;
         if (auto err = validate_secret(next, &current)) return err;
+        record_managed_fields(&current, next, manager_of(req),
+                              apply ? "Apply" : "Update",
+                              apply ? &patch : nullptr);
         if (dry) {
           dry_result = next;
           out = current;
@@ -212,7 +227,7 @@ void handle_patch(ServerContext &ctx, const httplib::Request &req,
     if (auto err = validate_secret(secret, nullptr)) {
       return send_error(req, res, *err);
     }
-    return create_secret(ctx, req, res, std::move(secret));
+    return create_secret(ctx, req, res, std::move(secret), &patch);
   }
   if (r.error) return send_error(req, res, *r.error);
   send_json(req, res, 200, dry ? canonical_secret(dry_result) : r.body);

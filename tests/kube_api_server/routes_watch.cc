@@ -4,16 +4,22 @@
 // The stream runs on its connection's own thread (connection_threads.h), in
 // httplib's chunked content provider: it blocks on the store until events,
 // the next bookmark, the timeout, a client disconnect or shutdown.
-#include <poll.h>
+//
+// An injected fault (faults.h) may hold the stream after its headers, drip
+// its bytes, tear it after some events, or slip in one oversize event or one
+// event of an unknown type before the live ones.
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
+#include "fault_delivery.h"
 #include "http_helpers.h"
 #include "routes.h"
+#include "secret_object.h"
 
 namespace kube_test {
 namespace {
@@ -33,8 +39,11 @@ struct WatchStream {
   long timeout_seconds = kDefaultTimeoutSeconds;
   bool bookmarks = false;
   int socket = -1;
-  int drop_after_events = -1;
+  std::optional<FaultHit> fault;
 };
+
+// The annotation that pads an oversize event to the requested size.
+constexpr char kPaddingAnnotation[] = "kube-api-test-server/padding";
 
 Json bookmark(uint64_t rv) {
   // Exactly the shape of sample 14: an empty Secret but for its
@@ -59,31 +68,90 @@ Json error_event(const Json &status) {
   return e;
 }
 
-// The peer closed its end (FIN or reset). POLLIN is not asked for: TLS
-// records from the client must not read as a hang-up.
-bool peer_gone(int fd) {
-  if (fd < 0) return false;
-  pollfd p{};
-  p.fd = fd;
-  p.events = POLLRDHUP;
-  return ::poll(&p, 1, 0) > 0 &&
-         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+Json watch_event(const std::string &type, const Json &object) {
+  Json e;
+  e["type"] = type;
+  e["object"] = object;
+  return e;
+}
+
+// What an injected event shows: the first Secret this watch can see, or a
+// made-up one when it sees none (`existing` tells which). Its
+// resourceVersion is the watch's own, so a client that takes the event in
+// does not move past events it has not had yet.
+Json fault_object(const WatchStream &w, bool &existing) {
+  std::optional<Json> found =
+      w.ctx->store.first_match(w.cursor.ns, w.cursor.selector);
+  existing = found.has_value();
+  Json obj;
+  if (found) {
+    obj = *found;
+  } else {
+    obj["metadata"]["name"] = "kube-api-test-fault";
+    obj["metadata"]["namespace"] =
+        w.cursor.ns.empty() ? "default" : w.cursor.ns;
+    obj["metadata"]["uid"] = new_uid();
+    obj["metadata"]["creationTimestamp"] = now_rfc3339();
+    obj["type"] = "Opaque";
+  }
+  obj["metadata"]["resourceVersion"] = std::to_string(w.cursor.rv);
+  return canonical_secret(obj);
+}
+
+// One event whose JSON is exactly `bytes` long (at least as long as it is
+// with an empty padding annotation): MODIFIED of a Secret the watch sees,
+// or ADDED of a made-up one.
+Json oversize_event(const WatchStream &w, size_t bytes) {
+  bool existing = false;
+  Json obj = fault_object(w, existing);
+  obj["metadata"]["annotations"][kPaddingAnnotation] = "";
+  Json e = watch_event(existing ? "MODIFIED" : "ADDED", canonical_secret(obj));
+  const size_t base = e.dump().size();
+  if (bytes > base) {
+    // 'x' needs no escaping: the padding adds exactly its own length.
+    e["object"]["metadata"]["annotations"][kPaddingAnnotation] =
+        std::string(bytes - base, 'x');
+  }
+  return e;
+}
+
+// The events a fault slips in before the live ones.
+std::vector<Json> injected_events(const WatchStream &w, const FaultHit &f) {
+  std::vector<Json> out;
+  if (!f.unknown_event_type.empty()) {
+    bool existing = false;
+    out.push_back(watch_event(f.unknown_event_type, fault_object(w, existing)));
+  }
+  if (f.oversize_event_bytes > 0) {
+    out.push_back(
+        oversize_event(w, static_cast<size_t>(f.oversize_event_bytes)));
+  }
+  return out;
 }
 
 // Runs the whole stream; returns false to make httplib drop the connection.
 bool run_stream(WatchStream &w, httplib::DataSink &sink) {
   ServerContext &ctx = *w.ctx;
   OpenWatchGuard open(ctx.counters);
+  const FaultHit *fault = w.fault ? &*w.fault : nullptr;
+  // Injected fault: the headers are out, and now nothing, not even a byte.
+  if (fault != nullptr && !hold_after_headers(ctx, *fault, w.socket)) {
+    return false;
+  }
   int sent = 0;
   auto send = [&](const Json &event) {
     std::string line = event.dump() + "\n";
-    if (w.drop_after_events >= 0 && sent >= w.drop_after_events) {
+    if (fault != nullptr && fault->drop_after_events >= 0 &&
+        sent >= fault->drop_after_events) {
       // Injected fault: half an event, then the connection dies.
       sink.write(line.data(), line.size() / 2);
       if (w.socket >= 0) ::shutdown(w.socket, SHUT_RDWR);
       return false;
     }
-    if (!sink.write(line.data(), line.size())) return false;
+    if (!write_through_fault(ctx, fault, sink, line.data(), line.size(),
+                             w.socket)) {
+      return false;
+    }
     ++sent;
     return true;
   };
@@ -95,6 +163,13 @@ bool run_stream(WatchStream &w, httplib::DataSink &sink) {
   }
   for (const Json &e : w.initial) {
     if (!send(e)) return false;
+  }
+  if (fault != nullptr) {
+    for (const Json &e : injected_events(w, *fault)) {
+      std::fprintf(stderr, "[kube-api-test-server] fault: a %s event\n",
+                   e["type"].get<std::string>().c_str());
+      if (!send(e)) return false;
+    }
   }
 
   const auto interval = std::chrono::milliseconds(ctx.bookmark_interval_ms);
@@ -133,7 +208,7 @@ bool run_stream(WatchStream &w, httplib::DataSink &sink) {
       break;
     } else if (st == WatchWait::kStopped) {
       break;
-    } else if (peer_gone(w.socket)) {
+    } else if (peer_hung_up(w.socket)) {
       return false;
     }
   }
@@ -167,7 +242,7 @@ void serve_watch(ServerContext &ctx, const httplib::Request &req,
   }
   w->bookmarks = param(req, "allowWatchBookmarks") == "true";
   w->socket = request_socket(req);
-  if (fault != nullptr) w->drop_after_events = fault->drop_after_events;
+  if (fault != nullptr) w->fault = *fault;
   const std::string rv = param(req, "resourceVersion");
   if (rv.find_first_not_of("0123456789") != std::string::npos ||
       rv.size() > 19) {

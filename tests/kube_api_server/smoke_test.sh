@@ -125,7 +125,19 @@ else
   bad "injected 429 (got $code then $code2)"
 fi
 
-# 5. SIGTERM: a clean, prompt exit that removes the readiness files.
+# 5. Watch faults: after the ADDED of what exists, one event of an unknown
+# type, then one of exactly 100000 bytes, in a watch that lasts 1 s.
+api -X POST -d '{"verb":"watch","unknown_event_type":"WEIRD","oversize_event_bytes":100000}' \
+  "$url/testing/faults" >/dev/null
+api "$url/api/v1/namespaces/smoke/secrets?watch=true&timeoutSeconds=1" >"$work/faulty.out" 2>&1
+lengths=$(awk '{ printf "%s%d", (NR > 1 ? " " : ""), length($0) }' "$work/faulty.out")
+if grep -q '^{"type":"WEIRD"' "$work/faulty.out" && [ "${lengths##* }" = 100000 ]; then
+  ok "watch faults: unknown event type, oversize event"
+else
+  bad "watch faults (line lengths: $lengths): $(head -c 200 "$work/faulty.out")"
+fi
+
+# 6. SIGTERM: a clean, prompt exit that removes the readiness files.
 kill -TERM "$server_pid"
 deadline=$((SECONDS + 5))
 while kill -0 "$server_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done

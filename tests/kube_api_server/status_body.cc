@@ -139,20 +139,32 @@ ApiError rv_too_large(unsigned long long requested,
                               d)};
 }
 
-ApiError forbidden(const std::string &verb, const std::string &ns) {
+ApiError forbidden(const RequestTarget &t) {
+  // The authorizer's wording (apiserver's forbiddenMessage + NewForbidden).
+  const std::string user = "User \"kube-api-test\" cannot " + t.verb;
+  if (!t.resource) {
+    return {403, failure_status(403, "Forbidden",
+                                "forbidden: " + user + " path \"" + t.path +
+                                    "\"",
+                                Json::object())};
+  }
   Json d;
+  if (!t.name.empty()) d["name"] = t.name;
   d["kind"] = "secrets";
-  std::string where = ns.empty() ? " at the cluster scope"
-                                 : " in the namespace \"" + ns + "\"";
+  const std::string what =
+      t.name.empty() ? "secrets" : "secrets \"" + t.name + "\"";
+  const std::string where = t.ns.empty()
+                                ? " at the cluster scope"
+                                : " in the namespace \"" + t.ns + "\"";
   return {403, failure_status(403, "Forbidden",
-                              "secrets is forbidden: User \"kube-api-test\" "
-                              "cannot " + verb +
+                              what + " is forbidden: " + user +
                                   " resource \"secrets\" in API group \"\"" +
                                   where,
                               d)};
 }
 
-ApiError injected(int code, int retry_after_seconds) {
+ApiError injected(int code, int retry_after_seconds,
+                  const RequestTarget &target) {
   std::string reason = "InternalError";
   std::string message = "an error on the server (\"injected fault\") has "
                         "prevented the request from succeeding";
@@ -160,7 +172,7 @@ ApiError injected(int code, int retry_after_seconds) {
     case 401:
       return unauthorized();
     case 403:
-      return forbidden("list", "");
+      return forbidden(target);
     case 429:
       reason = "TooManyRequests";
       message = "Too many requests, please try again later.";

@@ -17,6 +17,15 @@ struct ApiError {
   Json body;
 };
 
+// What a request asked for, in RBAC's terms, for a 403 message.
+struct RequestTarget {
+  std::string verb;  // list, watch, get, create, update, patch, delete
+  bool resource = true;  // false: a non-resource path such as /api
+  std::string ns;    // empty: cluster scope
+  std::string name;  // empty: the collection
+  std::string path;  // for a non-resource request
+};
+
 struct StatusCause {
   std::string reason;   // e.g. FieldValueRequired
   std::string message;  // e.g. Required value
@@ -41,9 +50,10 @@ ApiError gone_expired(const std::string &message);             // 410 Expired
 ApiError list_continue_expired(const std::string &fresh_continue);  // 410, sample 20
 ApiError rv_too_large(unsigned long long requested,
                       unsigned long long current);             // 504, sample 19
-ApiError forbidden(const std::string &verb, const std::string &ns);  // 403
+ApiError forbidden(const RequestTarget &target);               // 403, sample 13
 // Injected by the faults component: 429 / 5xx / anything else.
-ApiError injected(int code, int retry_after_seconds);
+ApiError injected(int code, int retry_after_seconds,
+                  const RequestTarget &target);
 
 // DELETE's answer for a Secret: Success Status naming the object (sample 16).
 Json delete_success(const std::string &name, const std::string &uid);

@@ -347,6 +347,17 @@ WatchWait SecretStore::next_events(WatchCursor &cursor,
   }
 }
 
+std::optional<Json> SecretStore::first_match(const std::string &ns,
+                                             const Selector &selector) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string prefix = ns.empty() ? "" : ns + "/";
+  for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (selector.matches(it->second)) return it->second;
+  }
+  return std::nullopt;
+}
+
 uint64_t SecretStore::current_rv() const {
   std::lock_guard<std::mutex> lock(mu_);
   return current_rv_;

@@ -94,6 +94,11 @@ class SecretStore {
                         std::chrono::steady_clock::time_point until,
                         std::vector<Json> &events, Json &expired_status) const;
 
+  // The first stored object (in key order) in `ns` (all namespaces when
+  // empty) that `selector` matches: what an injected watch event shows.
+  std::optional<Json> first_match(const std::string &ns,
+                                  const Selector &selector) const;
+
   uint64_t current_rv() const;
   // Test control: forget the whole history (every older watch gets 410), end
   // every open watch normally, and stop everything for shutdown.

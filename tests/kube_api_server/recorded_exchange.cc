@@ -1,0 +1,105 @@
+#include "recorded_exchange.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#ifndef KUBE_API_SAMPLES_DIR
+#error "KUBE_API_SAMPLES_DIR must name shared/kube-api-samples"
+#endif
+
+namespace kube_test_client {
+namespace {
+
+bool is_dir(const std::string &path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool read_whole(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return s;
+}
+
+std::string trim(const std::string &s) {
+  const char *ws = " \t\r\n";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+}  // namespace
+
+std::string RecordedExchange::header(const std::string &lower_case_name) const {
+  auto it = headers.find(lower_case_name);
+  return it == headers.end() ? "" : it->second;
+}
+
+nlohmann::json RecordedExchange::json() const {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded())
+    FAIL("the recorded body of " << name << " is not JSON");
+  return doc;
+}
+
+std::string samples_dir() {
+  const char *env = std::getenv("CERTSYNC_KUBE_API_SAMPLES");
+  return env != nullptr && *env != '\0' ? env : KUBE_API_SAMPLES_DIR;
+}
+
+RecordedExchange load_exchange(const std::string &name) {
+  const std::string dir = samples_dir();
+  if (!is_dir(dir)) {
+    FAIL("the recorded kube-apiserver exchanges are missing: "
+         << dir << " is not a directory. The conformance test compares the "
+         << "server with them; put shared/kube-api-samples beside the "
+         << "repository or set CERTSYNC_KUBE_API_SAMPLES.");
+  }
+  RecordedExchange ex;
+  ex.name = name;
+  std::string head;
+  if (!read_whole(dir + "/" + name + ".headers", head) ||
+      !read_whole(dir + "/" + name + ".body", ex.body)) {
+    FAIL("recorded exchange " << name << " is missing from " << dir << " (need "
+                              << name << ".headers and " << name << ".body)");
+  }
+  std::istringstream lines(head);
+  std::string line;
+  bool first = true;
+  while (std::getline(lines, line)) {
+    line = trim(line);
+    if (line.empty()) continue;
+    if (first) {
+      // "HTTP/2 200" or "HTTP/1.1 504 Gateway Timeout"
+      std::istringstream status_line(line);
+      status_line >> ex.protocol >> ex.status;
+      first = false;
+      continue;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    ex.headers[lower(trim(line.substr(0, colon)))] =
+        trim(line.substr(colon + 1));
+  }
+  if (ex.status == 0)
+    FAIL("no status line in " << dir << "/" << name << ".headers");
+  return ex;
+}
+
+}  // namespace kube_test_client

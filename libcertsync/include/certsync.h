@@ -59,7 +59,10 @@ typedef struct {
   size_t key_pem_len;
   const char *serial;      /* leaf serial number, uppercase hex */
   size_t serial_len;
+  int64_t not_before;      /* leaf notBefore, Unix seconds */
   int64_t not_after;       /* leaf notAfter, Unix seconds */
+  const char *key_type;    /* "RSA-2048", "EC-P-256", "ED25519", ... */
+  size_t key_type_len;
 } certsync_bundle_t;
 
 /* Configuration ------------------------------------------------------------

@@ -180,7 +180,10 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->key_pem_len = change.key_pem.size();
   out->serial = change.serial.data();
   out->serial_len = change.serial.size();
+  out->not_before = change.not_before;
   out->not_after = change.not_after;
+  out->key_type = change.key_type.data();
+  out->key_type_len = change.key_type.size();
   return 0;
 }
 

@@ -106,7 +106,7 @@ void Engine::stop_now() {
   for (auto& watcher : watchers_) watcher->stop();
 }
 
-std::string Engine::status_json() const {
+std::string Engine::status_json() {
   nlohmann::json status = store_.status();
   nlohmann::json watchers = nlohmann::json::array();
   for (const auto& watcher : watchers_) watchers.push_back(watcher->status());

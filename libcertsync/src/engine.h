@@ -39,7 +39,7 @@ class Engine {
 
   store::Store& store() { return store_; }
   LogQueue& log() { return log_; }
-  std::string status_json() const;
+  std::string status_json();
 
  private:
   explicit Engine(EngineConfig config);

@@ -24,7 +24,8 @@ const std::set<std::string>& known_keys() {
     std::set<std::string> k = explicit_keys();
     k.insert({"in_cluster", "in_cluster_host", "in_cluster_port", "service_account_dir", "kubeconfig", "context",
               "namespace", "namespaces", "label_selector", "secret_names", "deletion_policy", "max_event_bytes",
-              "idle_timeout_seconds", "list_page_size"});
+              "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback", "verify_chain",
+              "reorder_chain", "server_names_annotation"});
     return k;
   }();
   return keys;
@@ -183,11 +184,16 @@ std::optional<std::string> check_config_entry(const std::string& key, const std:
   if (known_keys().count(key) == 0) return "unknown configuration key \"" + key + "\"";
   if (key == "deletion_policy" && value != "keep" && value != "remove")
     return "deletion_policy must be \"keep\" or \"remove\" (got \"" + value + "\")";
-  if ((key == "insecure_skip_tls_verify" || key == "in_cluster") && value != "true" && value != "false")
+  if ((key == "insecure_skip_tls_verify" || key == "in_cluster" || key == "cn_fallback" || key == "verify_chain" ||
+       key == "reorder_chain") &&
+      value != "true" && value != "false")
     return key + " must be \"true\" or \"false\" (got \"" + value + "\")";
   if (key == "max_event_bytes") return check_range(key, value, 1024, 64ull << 20, "bytes");
   if (key == "idle_timeout_seconds") return check_range(key, value, 2, 3600, "seconds");
   if (key == "list_page_size") return check_range(key, value, 1, 5000, "items");
+  if (key == "clock_skew_seconds") return check_range(key, value, 0, 86400, "seconds");
+  if (key == "server_names_annotation" && value != "honour" && value != "ignore")
+    return "server_names_annotation must be \"honour\" or \"ignore\" (got \"" + value + "\")";
   return std::nullopt;
 }
 
@@ -210,6 +216,12 @@ std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings
   if (settings.count("idle_timeout_seconds"))
     config.watch.idle_timeout_s = std::stol(settings.at("idle_timeout_seconds"));
   if (settings.count("list_page_size")) config.watch.list_page_size = std::stoi(settings.at("list_page_size"));
+  auto& validation = config.watch.validation;
+  if (settings.count("clock_skew_seconds")) validation.clock_skew_seconds = std::stoll(settings.at("clock_skew_seconds"));
+  validation.cn_fallback = get(settings, "cn_fallback") == "true";
+  validation.verify_chain = get(settings, "verify_chain") == "true";
+  validation.reorder_chain = get(settings, "reorder_chain") == "true";
+  config.watch.honour_server_names_annotation = get(settings, "server_names_annotation") != "ignore";
   config.deletion_policy =
       get(settings, "deletion_policy") == "remove" ? store::DeletionPolicy::kRemove : store::DeletionPolicy::kKeep;
   return config;

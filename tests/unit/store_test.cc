@@ -1,6 +1,8 @@
 // Store: generations, last good bundles, deletion policies, full and delta change sets.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "store/store.h"
 
 using certsync::store::DeletionPolicy;
@@ -169,4 +171,45 @@ TEST_CASE("a relist of one scope leaves the Secrets of the other scopes alone", 
   auto all = store.changes_since(0);
   REQUIRE(all.changes.size() == 1);
   REQUIRE(all.changes[0].id == "b/y");
+}
+
+namespace {
+SecretUpdate with(SecretUpdate update, const std::function<void(certsync::tls::ValidBundle&)>& change) {
+  change(*update.accepted);
+  return update;
+}
+}  // namespace
+
+TEST_CASE("a certificate not valid yet is served from its notBefore, not before", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  int64_t now = 1000000;
+  store.set_clock([&] { return now; });
+  store.replace_all(updates(with(accepted("ns/a", "A1"), [](auto& b) { b.not_after = 2000000; })));
+  store.apply(updates(with(accepted("ns/a", "A2"), [&](auto& b) {
+    b.not_yet_valid = true;
+    b.deferred_until = now + 60;
+  })));
+  REQUIRE(store.generation() == 1);
+  REQUIRE(store.changes_since(0).changes[0].serial == "A1");
+  REQUIRE(store.status()["secrets"][0]["deferred"]["serial"] == "A2");
+  now += 60;
+  REQUIRE(store.generation() == 2);
+  REQUIRE(store.changes_since(1).changes[0].serial == "A2");
+  REQUIRE_FALSE(store.status()["secrets"][0].contains("deferred"));
+}
+
+TEST_CASE("cert-manager's temporary certificate does not replace a valid real one", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  const int64_t now = 1000000;
+  store.set_clock([&] { return now; });
+  store.replace_all(updates(with(accepted("ns/a", "REAL"), [&](auto& b) { b.not_after = now + 3600; })));
+  store.apply(updates(with(accepted("ns/a", "TEMP"), [](auto& b) { b.temporary = true; })));
+  REQUIRE(store.generation() == 1);
+  REQUIRE(store.status()["secrets"][0]["refusal"]["code"] == "temporary_certificate_not_served");
+  // Once the real one has expired, a temporary one is better than nothing.
+  Store expired(DeletionPolicy::kKeep);
+  expired.set_clock([&] { return now; });
+  expired.replace_all(updates(with(accepted("ns/a", "REAL"), [&](auto& b) { b.not_after = now - 1; })));
+  expired.apply(updates(with(accepted("ns/a", "TEMP"), [](auto& b) { b.temporary = true; })));
+  REQUIRE(expired.changes_since(0).changes[0].serial == "TEMP");
 }

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <initializer_list>
+
 #include "util/base64.h"
 
 namespace certsync::kube {
@@ -16,15 +18,16 @@ const std::string* string_field(const nlohmann::json& parent, const char* key) {
   return it->get_ptr<const std::string*>();
 }
 
-std::string sha256_hex(std::string_view a, std::string_view b) {
+std::string sha256_hex(std::initializer_list<std::string_view> parts) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const char separator = '\0';
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, a.data(), a.size());
-  EVP_DigestUpdate(ctx, &separator, 1);
-  EVP_DigestUpdate(ctx, b.data(), b.size());
+  for (std::string_view part : parts) {
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+    EVP_DigestUpdate(ctx, &separator, 1);
+  }
   EVP_DigestFinal_ex(ctx, digest, &length);
   EVP_MD_CTX_free(ctx);
   static const char kHex[] = "0123456789abcdef";
@@ -53,6 +56,13 @@ std::variant<Secret, std::string> decode_secret(const nlohmann::json& object) {
   if (const std::string* uid = string_field(*metadata, "uid")) secret.uid = *uid;
   if (const std::string* rv = string_field(*metadata, "resourceVersion")) secret.resource_version = *rv;
   if (const std::string* type = string_field(object, "type")) secret.type = *type;
+  auto annotations = metadata->find("annotations");
+  if (annotations != metadata->end() && annotations->is_object()) {
+    if (const std::string* value = string_field(*annotations, kTemporaryCertificateAnnotation))
+      secret.temporary_annotation = *value == "true";
+    if (const std::string* value = string_field(*annotations, kServerNamesAnnotation))
+      secret.server_names_annotation = *value;
+  }
 
   auto data = object.find("data");
   if (data == object.end() || !data->is_object()) return secret;
@@ -71,7 +81,14 @@ std::variant<Secret, std::string> decode_secret(const nlohmann::json& object) {
   std::optional<std::string> crt_bytes = base64_decode(crt->get_ref<const std::string&>());
   if (!crt_bytes) return std::string("data[tls.crt] is not valid base64");
   secret.tls_crt = std::move(*crt_bytes);
-  secret.data_digest = sha256_hex(secret.tls_crt, secret.tls_key.view());
+  auto ca = data->find("ca.crt");
+  if (ca != data->end() && ca->is_string()) {
+    std::optional<std::string> ca_bytes = base64_decode(ca->get_ref<const std::string&>());
+    if (!ca_bytes) return std::string("data[ca.crt] is not valid base64");
+    secret.ca_crt = std::move(*ca_bytes);
+  }
+  secret.data_digest = sha256_hex({secret.tls_crt, secret.tls_key.view(), secret.ca_crt,
+                                   secret.temporary_annotation ? "temporary" : "", secret.server_names_annotation});
   return secret;
 }
 

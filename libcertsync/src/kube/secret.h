@@ -13,6 +13,12 @@
 
 namespace certsync::kube {
 
+// The per-Secret annotation that restricts or overrides the names a
+// certificate is served for: comma-separated host names, each of which the
+// certificate must cover.
+inline constexpr const char* kServerNamesAnnotation = "certsync.io/server-names";
+inline constexpr const char* kTemporaryCertificateAnnotation = "cert-manager.io/issue-temporary-certificate";
+
 struct Secret {
   std::string namespace_name;
   std::string name;
@@ -22,7 +28,14 @@ struct Secret {
   bool has_tls_keys = false;  // data holds both tls.crt and tls.key
   std::string tls_crt;        // decoded PEM text
   SecretBytes tls_key;        // decoded PEM text
-  std::string data_digest;    // SHA-256 over tls.crt and tls.key: detects metadata-only updates
+  std::string ca_crt;         // decoded ca.crt, when present
+  // Annotations that change how the bundle is validated and served.
+  bool temporary_annotation = false;   // cert-manager.io/issue-temporary-certificate: "true"
+  std::string server_names_annotation;  // kServerNamesAnnotation, as written (comma-separated)
+  // SHA-256 over everything above that validation reads: an update whose
+  // digest is unchanged (labels, other annotations, managedFields) is not
+  // validated again.
+  std::string data_digest;
 
   std::string id() const { return namespace_name + "/" + name; }
 };

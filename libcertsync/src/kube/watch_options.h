@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "tls/validate.h"
+
 namespace certsync::kube {
 
 struct WatchOptions {
@@ -11,6 +13,10 @@ struct WatchOptions {
   long idle_timeout_s = 180;           // no byte for this long: the connection is dead
                                        // (well above the API server's one-minute bookmarks)
   int list_page_size = 500;            // LIST limit=
+  // Node-wide validation settings (clock skew, CN fallback, chain checks);
+  // the per-Secret ones (ca.crt, annotations) are added Secret by Secret.
+  tls::ValidationOptions validation;
+  bool honour_server_names_annotation = true;  // kube::kServerNamesAnnotation
 };
 
 }  // namespace certsync::kube

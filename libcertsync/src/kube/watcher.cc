@@ -358,7 +358,22 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
     std::lock_guard<std::mutex> lock(status_mutex_);
     ++validations_;
   }
-  auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view());
+  tls::ValidationOptions validation = options_.validation;
+  validation.ca_pem = secret.ca_crt;
+  validation.temporary_certificate_annotation = secret.temporary_annotation;
+  if (options_.honour_server_names_annotation && !secret.server_names_annotation.empty()) {
+    std::string names = secret.server_names_annotation;
+    for (size_t start = 0; start <= names.size();) {
+      size_t end = names.find(',', start);
+      if (end == std::string::npos) end = names.size();
+      std::string name = names.substr(start, end - start);
+      name.erase(0, name.find_first_not_of(" \t"));
+      name.erase(name.find_last_not_of(" \t") + 1);
+      if (!name.empty()) validation.sni_override.push_back(name);
+      start = end + 1;
+    }
+  }
+  auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view(), validation);
   if (auto* refusal = std::get_if<tls::Refusal>(&result)) {
     log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version + " refused (" +
                                    refusal->code + "): " + refusal->message +

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 namespace certsync::store {
@@ -27,9 +28,13 @@ Change change_for(const std::string& id, const tls::ValidBundle& bundle) {
   change.cert_pem = bundle.cert_pem;
   change.key_pem = bundle.key_pem;
   change.serial = bundle.serial_hex;
+  change.not_before = bundle.not_before;
   change.not_after = bundle.not_after;
+  change.key_type = bundle.key_type;
   return change;
 }
+
+int64_t system_clock_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
   return {{"serial", bundle.serial_hex},
@@ -40,6 +45,7 @@ nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
           {"not_before", bundle.not_before},
           {"not_after", bundle.not_after},
           {"expired", bundle.expired},
+          {"temporary", bundle.temporary},
           {"key_type", bundle.key_type},
           {"chain_length", bundle.chain_length}};
 }
@@ -105,7 +111,25 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   }
   entry.last_refusal.reset();
   entry.refused_resource_version.clear();
-  if (entry.served && same_bundle(*entry.served, *update.accepted)) return false;
+  tls::ValidBundle& bundle = *update.accepted;
+  const int64_t now = clock_ ? clock_() : system_clock_seconds();
+  if (bundle.temporary && entry.served && !entry.served->temporary && entry.served->not_after > now) {
+    // cert-manager's placeholder must not push out a real certificate that still works.
+    entry.last_refusal = tls::Refusal{"temporary_certificate_not_served",
+                                      "a temporary certificate (issuer " + bundle.issuer +
+                                          ") is not served while certificate serial " +
+                                          entry.served->serial_hex + " is still valid"};
+    entry.refused_resource_version = update.resource_version;
+    return false;
+  }
+  if (bundle.not_yet_valid && bundle.deferred_until > now) {
+    // Clients refuse a certificate before its notBefore: keep serving the
+    // current one and switch when the new one becomes valid.
+    entry.deferred = std::move(update.accepted);
+    return false;
+  }
+  entry.deferred.reset();
+  if (entry.served && same_bundle(*entry.served, bundle)) return false;
   entry.served = std::move(update.accepted);
   entry.served_generation = next_generation;
   tombstones_.erase(update.id);
@@ -140,8 +164,23 @@ void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
   }
 }
 
-uint64_t Store::generation() const {
+void Store::promote_due_locked() {
+  const int64_t now = clock_ ? clock_() : system_clock_seconds();
+  bool changed = false;
+  for (auto& [id, entry] : entries_) {
+    if (!entry.deferred || entry.deferred->deferred_until > now) continue;
+    entry.served = std::move(entry.deferred);
+    entry.deferred.reset();
+    entry.served_generation = generation_ + 1;
+    tombstones_.erase(id);
+    changed = true;
+  }
+  if (changed) ++generation_;
+}
+
+uint64_t Store::generation() {
   std::lock_guard<std::mutex> lock(mutex_);
+  promote_due_locked();
   return synced_ ? generation_ : 0;
 }
 
@@ -150,8 +189,9 @@ bool Store::synced() const {
   return synced_;
 }
 
-ChangeSet Store::changes_since(uint64_t since) const {
+ChangeSet Store::changes_since(uint64_t since) {
   std::lock_guard<std::mutex> lock(mutex_);
+  promote_due_locked();
   ChangeSet set;
   set.generation = synced_ ? generation_ : 0;
   set.full = since == 0 || since < delta_floor_ || since > generation_;
@@ -172,8 +212,9 @@ ChangeSet Store::changes_since(uint64_t since) const {
   return set;
 }
 
-nlohmann::json Store::status() const {
+nlohmann::json Store::status() {
   std::lock_guard<std::mutex> lock(mutex_);
+  promote_due_locked();
   nlohmann::json secrets = nlohmann::json::array();
   for (const auto& [id, entry] : entries_) {
     nlohmann::json item = {{"id", id},
@@ -184,7 +225,11 @@ nlohmann::json Store::status() const {
       item["served"] = bundle_status(*entry.served);
       item["served_generation"] = entry.served_generation;
     } else {
-      item["state"] = "refused";
+      item["state"] = entry.deferred ? "deferred" : "refused";
+    }
+    if (entry.deferred) {
+      item["deferred"] = bundle_status(*entry.deferred);
+      item["deferred"]["serve_from"] = entry.deferred->deferred_until;
     }
     if (entry.last_refusal) {
       item["refusal"] = {{"code", entry.last_refusal->code},

@@ -47,7 +47,9 @@ struct Change {
   std::string cert_pem;
   SecretBytes key_pem;
   std::string serial;
+  int64_t not_before = 0;
   int64_t not_after = 0;
+  std::string key_type;  // "RSA-2048", "EC-P-256", ...: clients choose between an RSA and an ECDSA one
 };
 
 struct ChangeSet {
@@ -81,16 +83,22 @@ class Store {
   void remove(const std::string& id, const std::string& resource_version);
 
   // 0 until every scope has listed once: a reader never mistakes a partial
-  // first sync for the whole truth.
-  uint64_t generation() const;
+  // first sync for the whole truth. Reading also promotes deferred bundles
+  // whose time has come (notBefore minus the clock skew), so a certificate
+  // issued ahead of time switches on at the second it becomes valid.
+  uint64_t generation();
   bool synced() const;
-  ChangeSet changes_since(uint64_t generation) const;
+  ChangeSet changes_since(uint64_t generation);
   // Everything known per Secret, without key material.
-  nlohmann::json status() const;
+  nlohmann::json status();
+
+  // The clock, in Unix seconds; tests replace it.
+  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
 
  private:
   struct Entry {
     std::optional<tls::ValidBundle> served;
+    std::optional<tls::ValidBundle> deferred;  // valid only from deferred->deferred_until
     uint64_t served_generation = 0;
     std::string resource_version;
     std::string data_digest;
@@ -104,6 +112,7 @@ class Store {
   bool remove_locked(const std::string& id, const std::string& resource_version,
                      uint64_t next_generation);
   void add_tombstone_locked(const std::string& id, uint64_t generation);
+  void promote_due_locked();
 
   const DeletionPolicy policy_;
   const size_t scope_count_;
@@ -115,6 +124,7 @@ class Store {
   uint64_t generation_ = 0;
   uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
   bool synced_ = false;
+  std::function<int64_t()> clock_;
 };
 
 }  // namespace certsync::store

@@ -156,7 +156,8 @@ local function parse_bundle(bundle)
   key, err = ssl.parse_pem_priv_key(bundle.key_pem)
   if not key then return nil, "private key: " .. tostring(err) end
   return { stamp = bundle.stamp, id = bundle.id, snis = bundle.snis, serial = bundle.serial,
-           not_after = bundle.not_after, cert = cert, key = key }
+           not_before = bundle.not_before, not_after = bundle.not_after, key_type = bundle.key_type,
+           cert = cert, key = key }
 end
 
 -- Every worker's share of a tick: converge on the published generation.
@@ -248,10 +249,16 @@ function _M.certificate()
   if not name then return end
   local entry = lookup(index, name)
   if not entry then return end
+  local first, second = entry.first, entry.second
   local ok, err = clear_certs()
-  if ok then ok, err = set_cert(entry.cert) end
-  if ok then ok, err = set_priv_key(entry.key) end
-  if not ok then log(ERR, "cannot serve ", entry.id, " for ", name, ": ", err) end
+  if ok then ok, err = set_cert(first.cert) end
+  if ok then ok, err = set_priv_key(first.key) end
+  -- An RSA certificate beside an ECDSA one: OpenSSL picks per client.
+  if ok and second then
+    ok, err = set_cert(second.cert)
+    if ok then ok, err = set_priv_key(second.key) end
+  end
+  if not ok then log(ERR, "cannot serve ", first.id, " for ", name, ": ", err) end
 end
 
 -- What this worker serves, and the watcher's status as the owner last published it.

@@ -102,7 +102,8 @@ function Watcher:generation()
   return tonumber(lib.certsync_generation(self.handle))
 end
 
--- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial, not_after} } }.
+-- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial,
+-- not_before, not_after, key_type} } }.
 function Watcher:changes_since(generation)
   local set = lib.certsync_changes_since(self.handle, generation, errbuf)
   if set == C_NULL then return nil, take_error("changes") end
@@ -122,7 +123,9 @@ function Watcher:changes_since(generation)
       cert_pem = ffi_string(view.cert_pem, view.cert_pem_len),
       key_pem = ffi_string(view.key_pem, view.key_pem_len),
       serial = ffi_string(view.serial, view.serial_len),
+      not_before = tonumber(view.not_before),
       not_after = tonumber(view.not_after),
+      key_type = ffi_string(view.key_type, view.key_type_len),
     }
   end
   lib.certsync_changes_free(ffi_gc(set, nil))

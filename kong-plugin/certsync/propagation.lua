@@ -18,21 +18,23 @@ local _M = {}
 local BUNDLE_PREFIX = "b:"
 local GEN_KEY = "gen"
 
--- Serialised form: six header lines, then the certificate and key PEM.
+local HEADER_LINES = 8
+
+-- Serialised form: eight header lines, then the certificate and key PEM.
 local function encode(stamp, change)
-  return concat({ stamp, change.id, change.snis, change.serial, change.not_after,
-                  #change.cert_pem, "" }, "\n") .. change.cert_pem .. change.key_pem
+  return concat({ stamp, change.id, change.snis, change.serial, change.not_before or 0, change.not_after,
+                  change.key_type or "", #change.cert_pem, "" }, "\n") .. change.cert_pem .. change.key_pem
 end
 
 local function decode(value)
   local fields, pos = {}, 1
-  for i = 1, 6 do
+  for i = 1, HEADER_LINES do
     local nl = find(value, "\n", pos, true)
     if not nl then return nil end
     fields[i] = sub(value, pos, nl - 1)
     pos = nl + 1
   end
-  local cert_len = tonumber(fields[6])
+  local cert_len = tonumber(fields[8])
   if not cert_len then return nil end
   local snis = {}
   for sni in fields[3]:gmatch("%S+") do snis[#snis + 1] = sni end
@@ -41,7 +43,9 @@ local function decode(value)
     id = fields[2],
     snis = snis,
     serial = fields[4],
-    not_after = tonumber(fields[5]),
+    not_before = tonumber(fields[5]),
+    not_after = tonumber(fields[6]),
+    key_type = fields[7],
     cert_pem = sub(value, pos, pos + cert_len - 1),
     key_pem = sub(value, pos + cert_len),
   }

@@ -20,13 +20,14 @@ end
 local function change(id, serial)
   return { id = id, removed = false, snis = id:gsub(".*/", "") .. ".example.test www.example.test",
            cert_pem = "-----CERT " .. serial .. "-----\n", key_pem = "-----KEY " .. serial .. "-----\n",
-           serial = serial, not_after = 1900000000 }
+           serial = serial, not_before = 1800000000, not_after = 1900000000, key_type = "EC-P-256" }
 end
 
 local parses
 local function parse(b)
   parses = parses + 1
-  return { stamp = b.stamp, id = b.id, snis = b.snis, serial = b.serial, cert = b.cert_pem, key = b.key_pem }
+  return { stamp = b.stamp, id = b.id, snis = b.snis, serial = b.serial, cert = b.cert_pem, key = b.key_pem,
+           not_before = b.not_before, not_after = b.not_after, key_type = b.key_type }
 end
 local function no_error(id, err) error(id .. ": " .. tostring(err)) end
 
@@ -41,6 +42,9 @@ describe("propagation through the shared dict", function()
     assert.equal("-----KEY A1-----\n", got["ns/a"].key)
     assert.same({ "a.example.test", "www.example.test" }, got["ns/a"].snis)
     assert.equal("A1", got["ns/a"].serial)
+    assert.equal(1800000000, got["ns/a"].not_before)
+    assert.equal(1900000000, got["ns/a"].not_after)
+    assert.equal("EC-P-256", got["ns/a"].key_type)
   end)
 
   it("parses only what changed since the worker last looked", function()

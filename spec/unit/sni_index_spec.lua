@@ -2,8 +2,15 @@ local sni_index = require "certsync.sni_index"
 
 local function bundles(t)
   local out = {}
-  for id, snis in pairs(t) do out[id] = { id = id, snis = snis } end
+  for id, b in pairs(t) do
+    out[id] = { id = id, snis = b.snis or b, key_type = b.key_type or "EC-P-256", not_before = b.not_before or 0 }
+  end
   return out
+end
+
+local function served_id(index, name)
+  local entry = sni_index.lookup(index, name)
+  return entry and entry.first.id
 end
 
 describe("the SNI index", function()
@@ -13,18 +20,18 @@ describe("the SNI index", function()
   })
 
   it("prefers the exact name over a wildcard", function()
-    assert.equal("ns/exact", sni_index.lookup(index, "app.example.test").id)
+    assert.equal("ns/exact", served_id(index, "app.example.test"))
   end)
 
   it("matches a wildcard for one left-most label only", function()
-    assert.equal("ns/wild", sni_index.lookup(index, "other.example.test").id)
+    assert.equal("ns/wild", served_id(index, "other.example.test"))
     assert.is_nil(sni_index.lookup(index, "a.b.example.test"))
     assert.is_nil(sni_index.lookup(index, "example.test"))
   end)
 
   it("compares names without regard to case", function()
-    assert.equal("ns/exact", sni_index.lookup(index, "APP.Example.TEST").id)
-    assert.equal("ns/wild", sni_index.lookup(index, "Other.EXAMPLE.test").id)
+    assert.equal("ns/exact", served_id(index, "APP.Example.TEST"))
+    assert.equal("ns/wild", served_id(index, "Other.EXAMPLE.test"))
   end)
 
   it("returns nothing for a name no Secret covers, leaving the host's certificate", function()
@@ -32,14 +39,28 @@ describe("the SNI index", function()
     assert.is_nil(sni_index.lookup(index, "localhost"))
   end)
 
-  it("resolves two Secrets claiming one name the same way every time, and reports it", function()
+  it("gives a name claimed twice to the later notBefore, then the smaller id, every time", function()
     for _ = 1, 5 do
       local idx, conflicts = sni_index.build(bundles {
-        ["team-b/site"] = { "shop.example.test" },
-        ["team-a/site"] = { "shop.example.test", "a.example.test" },
+        ["team-b/site"] = { snis = { "shop.example.test" }, not_before = 200 },
+        ["team-a/site"] = { snis = { "shop.example.test", "a.example.test" }, not_before = 100 },
+        ["team-c/site"] = { snis = { "shop.example.test" }, not_before = 200 },
       })
-      assert.equal("team-a/site", sni_index.lookup(idx, "shop.example.test").id)
-      assert.same({ { sni = "shop.example.test", winner = "team-a/site", loser = "team-b/site" } }, conflicts)
+      assert.equal("team-b/site", served_id(idx, "shop.example.test"))
+      assert.equal("team-a/site", served_id(idx, "a.example.test"))
+      assert.equal(2, #conflicts)
+      for _, c in ipairs(conflicts) do assert.equal("team-b/site", c.winner) end
     end
+  end)
+
+  it("serves an RSA and an ECDSA certificate for one name side by side, ECDSA first", function()
+    local idx, conflicts = sni_index.build(bundles {
+      ["ns/rsa"] = { snis = { "dual.example.test" }, key_type = "RSA-2048" },
+      ["ns/ec"] = { snis = { "dual.example.test" }, key_type = "EC-P-256" },
+    })
+    local entry = sni_index.lookup(idx, "dual.example.test")
+    assert.equal("ns/ec", entry.first.id)
+    assert.equal("ns/rsa", entry.second.id)
+    assert.same({}, conflicts)
   end)
 end)

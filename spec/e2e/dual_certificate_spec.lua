@@ -1,0 +1,42 @@
+-- An RSA and an ECDSA certificate for one name, from two Secrets: both are
+-- served and each client gets the one its signature algorithms allow.
+local proc = require "spec.support.proc"
+local stack_support = require "spec.support.stack"
+local tls_client = require "spec.support.tls_client"
+
+local SNI = "dual.example.test"
+local ECDSA_ONLY = "-sigalgs ECDSA+SHA256"
+local RSA_ONLY = "-sigalgs RSA-PSS+SHA256:RSA+SHA256"
+
+describe("two Secrets, RSA and ECDSA, for one name", function()
+  local stack, rsa, ec
+
+  setup(function()
+    stack = stack_support.start({ workers = 2 })
+    rsa = stack:cert("rsa", { SNI }, { key = "rsa" })
+    ec = stack:cert("ec", { SNI })
+    stack.api:apply_tls_secret("dual-rsa", rsa.crt, rsa.key)
+    stack.api:apply_tls_secret("dual-ec", ec.crt, ec.key)
+  end)
+
+  teardown(function() if stack then stack:stop() end end)
+
+  it("serves the ECDSA certificate to an ECDSA-only client", function()
+    proc.wait_until("the ECDSA certificate", 10, function()
+      return tls_client.served_serial(stack.nginx.port, SNI, ECDSA_ONLY) == ec.serial
+    end)
+  end)
+
+  it("serves the RSA certificate to an RSA-only client", function()
+    proc.wait_until("the RSA certificate", 10, function()
+      return tls_client.served_serial(stack.nginx.port, SNI, RSA_ONLY) == rsa.serial
+    end)
+  end)
+
+  it("keeps both for fresh handshakes on every worker", function()
+    for _ = 1, 10 do
+      assert.equal(ec.serial, tls_client.served_serial(stack.nginx.port, SNI, ECDSA_ONLY))
+      assert.equal(rsa.serial, tls_client.served_serial(stack.nginx.port, SNI, RSA_ONLY))
+    end
+  end)
+end)

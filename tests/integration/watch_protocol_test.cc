@@ -254,3 +254,73 @@ TEST_CASE("stop returns within a second while a watch is stalled", "[protocol]")
   certsync_stop(cs.get());
   REQUIRE(std::chrono::steady_clock::now() - started < 1s);
 }
+
+// 3. Framing on the wire: tiny chunks, oversize events, unknown event types.
+TEST_CASE("events dripped a few bytes at a time decode the same", "[protocol]") {
+  TestServerProcess server;
+  auto cs = start_certsync(settings_for(server));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  server.add_fault(R"({"verb":"watch","drip_bytes":7,"drip_interval_ms":1,"count":-1})");
+  server.close_watches();
+  REQUIRE(wait_until([&] { return counter(server, "open_watches") == 1 && counter(server, "watch") == 2; }));
+  const auto pair = make_pair_for("drip.example.test", 0);
+  REQUIRE(server.put_tls_secret("default", "drip", pair.crt, pair.key) == 201);
+  REQUIRE(wait_until([&] { return served(cs.get()).size() == 1; }, 20s));
+  REQUIRE(served(cs.get())["default/drip"] == serial_of(pair.crt));
+}
+
+TEST_CASE("an event over the size cap drops the stream with an error, and watching resumes", "[protocol]") {
+  TestServerProcess server;
+  create_secrets(server, "default", 1);
+  auto cs = start_certsync(settings_for(server, {{"max_event_bytes", "65536"}}));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  const long watches = counter(server, "watch");
+  server.add_fault(R"({"oversize_event_bytes":200000,"count":1})");
+  server.close_watches();
+  REQUIRE(wait_until([&] {
+    const auto w = watcher_status(cs.get());
+    return w.contains("last_error") &&
+           w["last_error"]["message"].get<std::string>().find("exceeds 65536 bytes") != std::string::npos;
+  }));
+  REQUIRE(wait_until([&] { return counter(server, "watch") >= watches + 2 && watching(cs.get()); }, 10s));
+  REQUIRE(served(cs.get()).size() == 1);
+}
+
+TEST_CASE("an unknown event type is an error and the stream is re-established", "[protocol]") {
+  TestServerProcess server;
+  auto cs = start_certsync(settings_for(server));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  const long watches = counter(server, "watch");
+  server.add_fault(R"({"unknown_event_type":"WEIRD","count":1})");
+  server.close_watches();
+  REQUIRE(wait_until([&] {
+    const auto w = watcher_status(cs.get());
+    return w.contains("last_error") &&
+           w["last_error"]["message"].get<std::string>().find("unknown event type \"WEIRD\"") != std::string::npos;
+  }));
+  REQUIRE(wait_until([&] { return counter(server, "watch") >= watches + 2 && watching(cs.get()); }, 10s));
+}
+
+TEST_CASE("504 ResourceVersionTooLarge on a watch leads to a fresh list", "[protocol]") {
+  TestServerProcess server;
+  auto cs = start_certsync(settings_for(server));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  const long lists = counter(server, "list");
+  server.add_fault(R"({"verbs":["watch"],"status":504,"count":1})");
+  server.close_watches();
+  REQUIRE(wait_until([&] { return counter(server, "list") == lists + 1 && watching(cs.get()); }));
+}
+
+TEST_CASE("a watch cut in the middle of an event is resumed and nothing half-read is applied", "[protocol]") {
+  TestServerProcess server;
+  create_secrets(server, "default", 1);
+  auto cs = start_certsync(settings_for(server));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  const uint64_t generation = certsync_generation(cs.get());
+  server.add_fault(R"({"drop_after_events":0,"count":1})");
+  server.close_watches();
+  const auto pair = make_pair_for("after.example.test", 1);
+  REQUIRE(server.put_tls_secret("default", "after", pair.crt, pair.key) == 201);
+  REQUIRE(wait_until([&] { return served(cs.get()).size() == 2; }, 10s));
+  REQUIRE(certsync_generation(cs.get()) == generation + 1);
+}

@@ -182,10 +182,9 @@ ApiError injected(int code, int retry_after_seconds,
       message = "the server is currently unable to handle the request";
       break;
     case 504:
-      reason = "Timeout";
-      message = "the server was unable to return a response in the time "
-                "allotted, but may still be processing the request";
-      break;
+      // The only 504 a list or watch gets from kube-apiserver: its cache is
+      // behind the requested resourceVersion (sample 19).
+      return rv_too_large(0, 0);
     case 410:
       reason = "Expired";
       message = "too old resource version";

@@ -153,6 +153,12 @@ std::vector<std::pair<std::string, std::string>> structural_json_seeds(const std
       {"big_numbers",
        R"({"metadata":{"name":"s","namespace":"n","resourceVersion":1e400},"data":{}})"},
       {"deep_nesting", R"({"metadata":{"name":"s","namespace":"n"},"x":)" + nested + "}"},
+      {"annotations",
+       R"({"metadata":{"name":"s","namespace":"n","annotations":{"certsync.io/server-names":"www.example.com, api.example.com","cert-manager.io/issue-temporary-certificate":"true"}},"data":{"tls.crt":")" +
+           crt64 + R"(","tls.key":")" + key64 + R"(","ca.crt":")" + crt64 + "\"}}"},
+      {"annotations_not_strings",
+       R"({"metadata":{"name":"s","namespace":"n","annotations":{"certsync.io/server-names":["a"],"cert-manager.io/issue-temporary-certificate":true}},"data":{"tls.crt":")" +
+           crt64 + R"(","tls.key":")" + key64 + R"(","ca.crt":7}})"},
   };
 }
 

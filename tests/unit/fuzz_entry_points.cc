@@ -165,7 +165,13 @@ std::string run_secret_json(const uint8_t* data, size_t size) {
                  (secret->data_digest.size() != 64 || !lowercase_hex(secret->data_digest))) {
         problem = "a TLS Secret without a proper data digest";
       } else if (secret->has_tls_keys) {
-        problem = validate_and_check(secret->tls_crt, secret->tls_key.view(), {});
+        // As the watcher does, with chain verification on to reach ca.crt.
+        tls::ValidationOptions options;
+        options.verify_chain = true;
+        options.ca_pem = secret->ca_crt;
+        options.temporary_certificate_annotation = secret->temporary_annotation;
+        options.sni_override = tls::split_name_list(secret->server_names_annotation);
+        problem = validate_and_check(secret->tls_crt, secret->tls_key.view(), options);
       }
     } else if (std::get<std::string>(decoded).empty()) {
       problem = "decode_secret failed without a message";

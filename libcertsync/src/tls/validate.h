@@ -24,14 +24,6 @@
 
 namespace certsync::tls {
 
-// Annotation names the watcher reads from a Secret to fill the per-Secret
-// options below.
-// A comma-separated list of host names that replaces the SNI list (sni_override).
-inline constexpr std::string_view kSniOverrideAnnotation = "certsync/sni-override";
-// cert-manager's marker for a placeholder certificate (temporary_certificate_annotation).
-inline constexpr std::string_view kTemporaryCertificateAnnotation =
-    "cert-manager.io/issue-temporary-certificate";
-
 struct ValidationOptions {
   // The clock used for validity checks, Unix seconds; 0 means "now".
   int64_t now = 0;
@@ -43,13 +35,14 @@ struct ValidationOptions {
   // Use the subject CN as the SNI when the leaf has no subjectAltName at all.
   bool cn_fallback = false;
 
-  // Per Secret. When non-empty, the served SNIs are exactly these names
+  // Per Secret (the watcher fills it from the kube::kServerNamesAnnotation
+  // annotation). When non-empty, the served SNIs are exactly these names
   // (normalised like SANs); each must be a valid host name or wildcard
   // (sni_override_invalid) covered by a name of the leaf: the same name, or a
   // wildcard SAN standing for exactly its first label (sni_override_not_covered).
   std::vector<std::string> sni_override;
-  // Per Secret: the Secret carries kTemporaryCertificateAnnotation: "true".
-  // The bundle is then flagged temporary whatever its issuer.
+  // Per Secret: the Secret carries kube::kTemporaryCertificateAnnotation:
+  // "true". The bundle is then flagged temporary whatever its issuer.
   bool temporary_certificate_annotation = false;
 
   // Verify the leaf up to a certificate of ca.crt (as a TLS server, at `now`;
@@ -112,7 +105,7 @@ using ValidationResult = std::variant<ValidBundle, Refusal>;
 ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key_pem,
                                  const ValidationOptions& options = {});
 
-// Splits an annotation value such as kSniOverrideAnnotation's into names:
+// Splits an annotation value such as kube::kServerNamesAnnotation's into names:
 // comma- or whitespace-separated, empty items dropped. Names are not checked
 // here; validate_bundle() does that.
 std::vector<std::string> split_name_list(std::string_view text);

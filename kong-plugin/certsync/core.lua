@@ -269,8 +269,14 @@ function _M.status_json()
     serving[#serving + 1] = string.format('{"id":%s,"serial":%s,"not_after":%d}',
       json_string(id), json_string(b.serial), b.not_after or 0)
   end
-  return string.format('{"worker":{"pid":%d,"generation":%d,"serving":[%s]},"owner_pid":%s,"library":%s}',
-    ngx.worker.pid(), state.local_gen, table.concat(serving, ","),
+  local conflicts = {}
+  for _, c in ipairs(state.conflicts) do
+    conflicts[#conflicts + 1] = string.format('{"sni":%s,"winner":%s,"loser":%s}',
+      json_string(c.sni), json_string(c.winner), json_string(c.loser))
+  end
+  return string.format(
+    '{"worker":{"pid":%d,"generation":%d,"serving":[%s],"conflicts":[%s]},"owner_pid":%s,"library":%s}',
+    ngx.worker.pid(), state.local_gen, table.concat(serving, ","), table.concat(conflicts, ","),
     tostring(dict and dict:get(LEASE_KEY) or "null"), dict and dict:get(STATUS_KEY) or "null")
 end
 

@@ -39,4 +39,23 @@ describe("two Secrets, RSA and ECDSA, for one name", function()
       assert.equal(rsa.serial, tls_client.served_serial(stack.nginx.port, SNI, RSA_ONLY))
     end
   end)
+
+  it("reports a name claimed twice with one kind of key as a conflict, and serves the winner", function()
+    local newer = stack:cert("newer", { SNI }) -- ECDSA as well: the later notBefore wins, then the smaller name
+    stack.api:apply_tls_secret("dual-ec-zz", newer.crt, newer.key)
+    local status = proc.wait_until("the conflict in the status", 10, function()
+      local s = stack.nginx:status()
+      return s:find('"conflicts":[{"sni":"' .. SNI .. '"', 1, true) and s
+    end)
+    local winner = status:match('"winner":"default/([%w-]+)"')
+    local serial_of = { ["dual-ec"] = ec.serial, ["dual-ec-zz"] = newer.serial }
+    assert.is_not_nil(serial_of[winner])
+    proc.wait_until("every worker to serve the winner", 10, function()
+      for _ = 1, 6 do
+        if tls_client.served_serial(stack.nginx.port, SNI, ECDSA_ONLY) ~= serial_of[winner] then return false end
+      end
+      return true
+    end)
+    assert.equal(rsa.serial, tls_client.served_serial(stack.nginx.port, SNI, RSA_ONLY))
+  end)
 end)

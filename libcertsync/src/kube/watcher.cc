@@ -360,7 +360,9 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
   }
   tls::ValidationOptions validation = options_.validation;
   validation.ca_pem = secret.ca_crt;
-  validation.temporary_certificate_annotation = secret.temporary_annotation;
+  // secret.temporary_annotation is not passed on: an annotation can stay on a
+  // Secret through later real renewals, which would then be held back as
+  // temporary. The issuer (cert-manager.local) identifies the placeholder.
   if (options_.honour_server_names_annotation && !secret.server_names_annotation.empty()) {
     std::string names = secret.server_names_annotation;
     for (size_t start = 0; start <= names.size();) {

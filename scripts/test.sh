@@ -3,6 +3,8 @@
 #   1. the normal build: Catch2 unit and integration tests and the API test
 #      server's kubectl smoke test (CTest), then the busted specs (unit, and
 #      end-to-end with a real nginx);
+#      then `luarocks make` of the rockspec into a fresh tree and the renewal
+#      e2e once more against what the rock installed;
 #   2. the C++ unit and integration tests again under AddressSanitizer +
 #      UndefinedBehaviorSanitizer, and under ThreadSanitizer
 #      (CERTSYNC_SANITIZERS=0 skips these two builds).
@@ -73,6 +75,22 @@ if build_tree "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2] + BASH_REMATCH[3]))
   else
     count_failure "busted did not report"
+  fi
+
+  echo "== the rock: luarocks make into a fresh tree, then the renewal e2e against what it installed"
+  tree="$logs/rock-tree"
+  if (cd "$root" && luarocks --lua-version=5.1 make --tree "$tree" kong-plugin-certsync-*.rockspec) >"$logs/rock.log" 2>&1; then
+    CERTSYNC_INSTALLED_TREE=$tree luajit /usr/bin/busted --lpath="$root/?.lua" \
+      -o utfTerminal spec/e2e/renewal_spec.lua 2>&1 | tee "$logs/busted-rock.log"
+    line=$(grep -aE "[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?" "$logs/busted-rock.log" | tail -1)
+    if [[ $line =~ ([0-9]+)\ successes?\ /\ ([0-9]+)\ failures?\ /\ ([0-9]+)\ errors? ]]; then
+      passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2] + BASH_REMATCH[3]))
+    else
+      count_failure "busted (installed rock) did not report"
+    fi
+  else
+    tail -20 "$logs/rock.log"
+    count_failure "luarocks make"
   fi
 else
   count_failure "the build"

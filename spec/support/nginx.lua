@@ -30,6 +30,7 @@ function _M.start(dir, opts)
     "http {",
     "  access_log off;",
     "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
+    opts.lua_cpath and ("  lua_package_cpath " .. string.format("%q", opts.lua_cpath .. ";;") .. ";") or "",
     "  lua_shared_dict certsync 16m;",
     "  init_worker_by_lua_block {",
     "    require('certsync.core').init_worker({",

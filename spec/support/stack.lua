@@ -19,10 +19,15 @@ function _M.start(opts)
   local settings = { server = self.api.url, ca_file = self.api.ca_file, token_file = self.api.token_file,
                      namespace = "default" }
   for k, v in pairs(opts.settings or {}) do settings[k] = v end
+  -- CERTSYNC_INSTALLED_TREE: run what `luarocks make --tree DIR` installed
+  -- instead of the source tree; the library is then found along package.cpath.
+  local tree = os.getenv("CERTSYNC_INSTALLED_TREE")
   self.nginx = nginx.start(self.dir .. "/nginx", {
     workers = opts.workers or 2,
-    lua_path = kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua",
-    lib_path = os.getenv("CERTSYNC_LIB") or (kube.build_dir .. "/libcertsync/libcertsync.so"),
+    lua_path = tree and (tree .. "/share/lua/5.1/?.lua")
+      or (kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua"),
+    lua_cpath = tree and (tree .. "/lib/lua/5.1/?.so"),
+    lib_path = not tree and (os.getenv("CERTSYNC_LIB") or (kube.build_dir .. "/libcertsync/libcertsync.so")) or nil,
     fallback_crt = fallback.crt,
     fallback_key = fallback.key,
     settings = settings,

@@ -1,0 +1,40 @@
+package = "kong-plugin-certsync"
+version = "0.1.0-1"
+source = {
+  url = "git+https://example.invalid/certsync.git",
+  tag = "v0.1.0",
+}
+description = {
+  summary = "Kong serves renewed Kubernetes TLS Secrets in memory, without reload",
+  detailed = [[
+    certsync watches TLS Secrets through the Kubernetes API (libcertsync, C++),
+    validates every PEM bundle, and swaps the certificate Kong serves in the
+    certificate phase: no Admin API, no reload, no restart.
+  ]],
+  license = "Apache-2.0",
+}
+dependencies = {
+  "lua >= 5.1",
+}
+build = {
+  -- libcertsync is C++ built with CMake (needs g++, cmake, libcurl, libssl,
+  -- nlohmann-json and yaml-cpp development packages). Tests are not built.
+  type = "command",
+  build_command = [[cmake -S . -B build-rock -DCMAKE_BUILD_TYPE=Release -DCERTSYNC_BUILD_TESTS=OFF && cmake --build build-rock -j 2]],
+  install_command = "true",
+  install = {
+    -- Into the tree's C module directory: the FFI loader walks package.cpath for it.
+    lib = {
+      ["libcertsync"] = "build-rock/libcertsync/libcertsync.so",
+    },
+    lua = {
+      ["certsync.cdef"] = "build-rock/lua/certsync/cdef.lua",
+      ["certsync.core"] = "kong-plugin/certsync/core.lua",
+      ["certsync.ffi"] = "kong-plugin/certsync/ffi.lua",
+      ["certsync.propagation"] = "kong-plugin/certsync/propagation.lua",
+      ["certsync.sni_index"] = "kong-plugin/certsync/sni_index.lua",
+      ["kong.plugins.certsync.handler"] = "kong-plugin/kong/plugins/certsync/handler.lua",
+      ["kong.plugins.certsync.schema"] = "kong-plugin/kong/plugins/certsync/schema.lua",
+    },
+  },
+}

@@ -8,7 +8,7 @@ packages=(
   g++ make cmake pkg-config
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev
   # tests and the Kubernetes API test server
-  catch2 libcpp-httplib-dev lua-busted curl openssl procps
+  catch2 libcpp-httplib-dev lua-busted lua-dkjson curl openssl procps
   # nginx with lua-nginx-module, as the plugin runs in the specs and the demo
   nginx-light libnginx-mod-http-lua lua-resty-core luajit2
   # the rock

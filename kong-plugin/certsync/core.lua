@@ -258,7 +258,16 @@ function _M.certificate()
     ok, err = set_cert(second.cert)
     if ok then ok, err = set_priv_key(second.key) end
   end
-  if not ok then log(ERR, "cannot serve ", first.id, " for ", name, ": ", err) end
+  if not ok then
+    -- This handshake is lost (Kong's certificate is cleared already); keep the
+    -- next ones from failing the same way: this worker stops using the bundle.
+    log(ERR, "cannot serve ", first.id, " for ", name, ": ", err, "; this worker stops serving it")
+    local remaining = {}
+    for id, bundle in pairs(state.bundles) do
+      if bundle ~= first and bundle ~= second then remaining[id] = bundle end
+    end
+    index = sni_index.build(remaining)
+  end
 end
 
 -- What this worker serves, and the watcher's status as the owner last published it.

@@ -428,8 +428,8 @@ std::vector<CorpusCase> build_bad_corpus() {
     TestCert intermediate = TestCert::issue(sha1_ca, key, &chain.root, &chain.root_key);
     TestCert leaf =
         TestCert::issue(named({"www.example.com"}), chain.leaf_key, &intermediate, &key);
-    corpus.add("sha1_signed_intermediate_only", leaf.pem() + intermediate.pem(), chain_key,
-               accepted);
+    corpus.add("sha1_signed_intermediate", leaf.pem() + intermediate.pem(), chain_key,
+               reason::kWeakSignature);
   }
   {
     CertSpec spec = named({"www.example.com"});

@@ -653,7 +653,7 @@ TEST_CASE("An MD5 signed leaf is refused with weak_signature", "[tls]") {
   CHECK(refused.message.find("MD5") != std::string::npos);
 }
 
-TEST_CASE("A SHA-1 signed intermediate does not make the leaf weak", "[tls]") {
+TEST_CASE("A SHA-1 signed intermediate is refused: nginx's OpenSSL will not serve that chain", "[tls]") {
   TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
   CertSpec intermediate_spec;
   intermediate_spec.common_name = "certsync sha1 intermediate";
@@ -662,7 +662,20 @@ TEST_CASE("A SHA-1 signed intermediate does not make the leaf weak", "[tls]") {
   TestCert intermediate =
       TestCert::issue(intermediate_spec, pki.intermediate_key, &pki.root, &pki.root_key);
   TestCert leaf = TestCert::issue(leaf_spec(), pki.leaf_key, &intermediate, &pki.intermediate_key);
-  require_valid(validate_bundle(leaf.pem() + intermediate.pem(), pki.leaf_key.pkcs8_pem()));
+  const Refusal refused = require_refused(validate_bundle(leaf.pem() + intermediate.pem(), pki.leaf_key.pkcs8_pem()),
+                                          reason::kWeakSignature);
+  CHECK(refused.message.find("certificate 2 in tls.crt") != std::string::npos);
+}
+
+TEST_CASE("A SHA-1 self-signature on a root at the end of tls.crt is not held against it", "[tls]") {
+  TestPki pki = TestPki::make(KeyKind::kEcP256, leaf_spec());
+  CertSpec root_spec;
+  root_spec.common_name = "certsync sha1 root";
+  root_spec.ca = true;
+  root_spec.digest = "SHA1";
+  TestCert root = TestCert::issue(root_spec, pki.root_key);
+  TestCert leaf = TestCert::issue(leaf_spec(), pki.leaf_key, &root, &pki.root_key);
+  require_valid(validate_bundle(leaf.pem() + root.pem(), pki.leaf_key.pkcs8_pem()));
 }
 
 TEST_CASE("The leaf checks run on tls.crt before tls.key is read", "[tls]") {

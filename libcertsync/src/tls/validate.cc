@@ -774,24 +774,30 @@ bool is_weak_digest(int nid) {
   }
 }
 
-// The leaf's own signature must not use a broken digest.
-std::optional<Refusal> check_signature_digest(X509* leaf) {
-  const int signature = X509_get_signature_nid(leaf);
+// No certificate of tls.crt may be signed with a broken digest, except a
+// self-signed root, whose signature nobody checks. Clients refuse such a
+// chain, and so does the OpenSSL in nginx at its default security level:
+// ngx.ssl.set_cert fails on it, which would break the handshake.
+std::optional<Refusal> check_signature_digest(X509* cert, size_t position) {
+  if (position > 0 && X509_check_issued(cert, cert) == X509_V_OK) return std::nullopt;
+  const int signature = X509_get_signature_nid(cert);
   int digest = NID_undef;
   int algorithm = NID_undef;
   if (OBJ_find_sigid_algs(signature, &digest, &algorithm) != 1) digest = NID_undef;
   if (digest == NID_undef) {
     // RSASSA-PSS names its digest in the parameters.
     int from_parameters = NID_undef;
-    if (X509_get_signature_info(leaf, &from_parameters, nullptr, nullptr, nullptr) == 1) {
+    if (X509_get_signature_info(cert, &from_parameters, nullptr, nullptr, nullptr) == 1) {
       digest = from_parameters;
     }
   }
   if (!is_weak_digest(digest)) return std::nullopt;
   const char* signature_name = OBJ_nid2ln(signature);
   const char* digest_name = OBJ_nid2sn(digest);
+  const std::string which = position == 0 ? std::string("the leaf certificate")
+                                          : "certificate " + std::to_string(position + 1);
   return refuse(reason::kWeakSignature,
-                "the leaf certificate in tls.crt (" + describe_cert(leaf) + ") is signed with " +
+                which + " in tls.crt (" + describe_cert(cert) + ") is signed with " +
                     (signature_name != nullptr ? signature_name : "an unnamed algorithm") + " (" +
                     (digest_name != nullptr ? digest_name : "a weak digest") +
                     "); TLS clients refuse SHA-1 and MD5 signatures");
@@ -988,7 +994,9 @@ std::optional<Refusal> check_certificates(std::vector<X509Ptr>& chain,
   }
 
   if (auto refused = check_extended_key_usage(leaf)) return refused;
-  if (auto refused = check_signature_digest(leaf)) return refused;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (auto refused = check_signature_digest(chain[i].get(), i)) return refused;
+  }
   if (auto refused = check_rsa_key_size(leaf)) return refused;
 
   if (options.verify_chain && !pem::is_blank(options.ca_pem)) {

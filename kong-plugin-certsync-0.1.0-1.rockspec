@@ -29,8 +29,10 @@ build = {
     },
     lua = {
       ["certsync.cdef"] = "build-rock/lua/certsync/cdef.lua",
+      ["certsync.config_fields"] = "kong-plugin/certsync/config_fields.lua",
       ["certsync.core"] = "kong-plugin/certsync/core.lua",
       ["certsync.ffi"] = "kong-plugin/certsync/ffi.lua",
+      ["certsync.kong_config"] = "kong-plugin/certsync/kong_config.lua",
       ["certsync.propagation"] = "kong-plugin/certsync/propagation.lua",
       ["certsync.sni_index"] = "kong-plugin/certsync/sni_index.lua",
       ["kong.plugins.certsync.handler"] = "kong-plugin/kong/plugins/certsync/handler.lua",

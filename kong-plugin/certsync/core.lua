@@ -30,6 +30,7 @@ local STATUS_KEY = "status"
 local LEASE_TTL = 5           -- seconds a silent owner keeps the watcher before another worker takes over
 local STATUS_EVERY = 1        -- seconds between status publications
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
+local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
@@ -50,12 +51,21 @@ local state = {
   watcher_key = nil,       -- settings_key the watcher was created with
   published_lib_gen = 0,   -- library generation last published to the dict
   retry_at = 0,
+  start_error = nil,       -- the last reason the watcher could not start, logged once
+  interval = DEFAULT_INTERVAL,
   status_at = 0,
   local_gen = -1,          -- dict generation this worker serves
   bundles = {},            -- id -> { stamp, snis, serial, not_after, cert, key }
   conflicts = {},
 }
 local index = {}           -- server name -> bundle; replaced whole, never mutated
+
+-- What the host tells operators to change when a prerequisite is missing
+-- (plain nginx directives by default; the Kong handler passes kong.conf lines).
+local fixes = {
+  shared_dict = "add `lua_shared_dict " .. DICT_NAME .. " 16m;` to the http block",
+  explain = function() return nil end, -- start error -> the fix, or nil
+}
 
 local function log(level, ...)
   ngx_log(level, "[certsync] ", ...)
@@ -112,11 +122,19 @@ local function start_watcher(dict)
     if state.watcher then state.watcher:destroy() end
     state.watcher = nil
     state.retry_at = ngx.now() + RETRY_AFTER
+    local fix = fixes.explain(err)
+    if fix then err = err .. "; to fix: " .. fix end
     dict:set(STATUS_KEY, '{"error":' .. json_string(err) .. '}')
-    log(ERR, "cannot start the watcher: ", err, "; the host's own certificates keep serving")
+    -- Once per distinct reason, not every retry: one clear line in the log.
+    if err ~= state.start_error then
+      log(ERR, "cannot start the watcher: ", err, "; the host's own certificates keep serving",
+          " (retrying every ", RETRY_AFTER, " s)")
+      state.start_error = err
+    end
     return
   end
   state.watcher_key = state.settings_key
+  state.start_error = nil
   log(NOTICE, "watcher started in worker ", ngx.worker.pid())
 end
 
@@ -176,6 +194,16 @@ local function converge(dict)
   state.local_gen = gen
 end
 
+local function work(dict)
+  if hold_lease(dict, ngx.worker.pid()) then
+    own(dict)
+  elseif state.watcher then
+    stop_watcher(nil, "another worker holds the lease")
+  end
+  converge(dict)
+end
+
+-- One tick re-arms the next, so that a reconfiguration can change the interval.
 local function tick(premature)
   local dict = ngx.shared[DICT_NAME]
   if premature then
@@ -183,36 +211,38 @@ local function tick(premature)
     stop_watcher(dict, "worker exiting")
     return
   end
-  if not state.settings then return end
-  local ok, err = pcall(function()
-    if hold_lease(dict, ngx.worker.pid()) then
-      own(dict)
-    elseif state.watcher then
-      stop_watcher(nil, "another worker holds the lease")
-    end
-    converge(dict)
-  end)
-  if not ok then log(ERR, "tick failed: ", err) end
+  if state.settings then
+    local ok, err = pcall(work, dict)
+    if not ok then log(ERR, "tick failed: ", err) end
+  end
+  local ok, err = ngx.timer.at(state.interval, tick)
+  if not ok and err ~= "process exiting" then
+    log(ERR, "cannot schedule the next tick (", err, "): this worker stops following changes")
+  end
 end
 
 -- settings: { server, ca_file, token_file, namespace, deletion_policy, ... }
 -- (strings, see certsync.h) plus `lib_path` (optional) and `poll_interval`
 -- (seconds, default 0.2). May be nil and given later through configure().
-function _M.init_worker(settings)
+-- host_fixes (optional): { shared_dict = "what to add", explain = function(err) }
+-- so that a missing prerequisite names the host's own fix.
+function _M.init_worker(settings, host_fixes)
+  if host_fixes then
+    fixes.shared_dict = host_fixes.shared_dict or fixes.shared_dict
+    fixes.explain = host_fixes.explain or fixes.explain
+  end
   if not ngx.shared[DICT_NAME] then
-    log(ERR, "no shared dict \"", DICT_NAME, "\": add `lua_shared_dict ", DICT_NAME,
-        " 16m;` to the http block (Kong: `nginx_http_lua_shared_dict = ", DICT_NAME,
-        " 16m` in kong.conf); the host's own certificates keep serving")
+    log(ERR, "no shared dict \"", DICT_NAME, "\": ", fixes.shared_dict,
+        "; the host's own certificates keep serving")
     return nil, "no shared dict"
   end
-  local interval = settings and tonumber(settings.poll_interval) or 0.2
   _M.configure(settings)
   -- Serve what the node already has before the first handshake reaches this
   -- worker: after a reload the shared dict still holds every bundle, and a
   -- new worker must not answer with the host's certificate meanwhile.
   local ok, err = pcall(converge, ngx.shared[DICT_NAME])
   if not ok then log(ERR, "cannot load the published certificates: ", err) end
-  ok, err = ngx.timer.every(interval, tick)
+  ok, err = ngx.timer.at(0, tick)
   if not ok then
     log(ERR, "cannot start the timer: ", err)
     return nil, err
@@ -223,11 +253,14 @@ end
 -- (Re)configures; nil stops watching (e.g. the plugin was removed) but keeps
 -- serving what was already accepted.
 function _M.configure(settings)
+  local dict = ngx.shared[DICT_NAME]
+  if not dict then return end -- init_worker has said why
   if not settings then
     state.settings, state.settings_key = nil, nil
-    stop_watcher(ngx.shared[DICT_NAME], "not configured")
+    stop_watcher(dict, "not configured")
     return
   end
+  local previous_key = state.settings_key
   local lib_settings = {}
   for k, v in pairs(settings) do
     if k ~= "lib_path" and k ~= "poll_interval" then lib_settings[k] = tostring(v) end
@@ -239,7 +272,8 @@ function _M.configure(settings)
   state.settings = lib_settings
   state.settings_key = canonical(lib_settings)
   state.lib_path = settings.lib_path
-  state.retry_at = 0
+  state.interval = tonumber(settings.poll_interval) or DEFAULT_INTERVAL
+  if state.settings_key ~= previous_key then state.retry_at = 0 end
 end
 
 -- The certificate phase. Leaves the host's certificate alone unless a

@@ -42,13 +42,22 @@ describe("the Kong plugin", function()
     assert.equal("no_service", fields.service.marker)
   end)
 
-  it("describes every configuration field and defaults the optional choices", function()
-    local config
-    for _, f in ipairs(schema.fields) do if f.config then config = f.config end end
-    for _, f in ipairs(config.fields) do
-      local name, def = next(f)
-      assert.is_string(def.description, name)
-      if def.one_of then assert.is_not_nil(def.default, name) end
+  it("describes every configuration field in one line", function()
+    for _, entry in ipairs(require("certsync.config_fields").fields) do
+      local name, description = entry[1], entry[3]
+      assert.is_string(description, name)
+      assert.is_nil(description:find("\n"), name)
     end
+  end)
+
+  it("is installed whole by the rockspec: every Lua module of kong-plugin/", function()
+    local rockspec = assert(io.open("kong-plugin-certsync-0.1.0-1.rockspec")):read("*a")
+    local listing = assert(io.popen("cd kong-plugin && find . -name '*.lua' | sort"))
+    for path in listing:lines() do
+      local module = path:gsub("^%./", ""):gsub("%.lua$", ""):gsub("/", ".")
+      assert.truthy(rockspec:find('["' .. module .. '"] = "kong-plugin/' .. path:gsub("^%./", "") .. '"', 1, true),
+        module .. " is missing from the rockspec")
+    end
+    listing:close()
   end)
 end)

@@ -1,5 +1,12 @@
 -- The Kong plugin: a thin adapter from Kong's phases to certsync.core.
 local core = require "certsync.core"
+local kong_config = require "certsync.kong_config"
+
+local PLUGIN_NAME = "certsync"
+-- Kong 2.8 has no configure phase: its configuration is read from the DAO
+-- this often (DB-less: the declarative config; a /config push is picked up
+-- within this delay).
+local DISCOVERY_INTERVAL = 3
 
 local CertsyncHandler = {
   -- certsync only acts in the certificate phase, where Kong runs global
@@ -10,31 +17,45 @@ local CertsyncHandler = {
   VERSION = "0.1.0",
 }
 
--- Plugin configuration (schema.lua) -> library settings (certsync.h).
-local function settings_from(conf)
-  return {
-    server = conf.api_server,
-    ca_file = conf.ca_file,
-    token_file = conf.token_file,
-    namespace = conf.namespace,
-    deletion_policy = conf.deletion_policy,
-    lib_path = conf.library_path,
-  }
+local configure_called = false -- Kong 3.x tells us; 2.8 never does
+
+local function apply(conf)
+  core.configure(conf and kong_config.settings_from(conf) or nil)
+end
+
+-- Kong 2.8: follow the plugin's configuration in the DAO until (if ever) Kong
+-- calls configure(), which makes this unnecessary.
+local function discover(premature)
+  if premature or configure_called then return end
+  local ok, conf_or_err, err = pcall(kong_config.find_global, kong.db.plugins, PLUGIN_NAME)
+  if not ok or err then
+    kong.log.err("[certsync] cannot read the plugin's configuration: ", ok and err or conf_or_err)
+  else
+    apply(conf_or_err)
+  end
+  local scheduled, timer_err = ngx.timer.at(DISCOVERY_INTERVAL, discover)
+  if not scheduled and timer_err ~= "process exiting" then
+    kong.log.err("[certsync] cannot schedule the configuration lookup: ", timer_err)
+  end
 end
 
 function CertsyncHandler:init_worker()
   -- Kong also runs init_worker in the stream subsystem, which has its own
   -- shared dicts and no certificate phase for this plugin yet.
   if ngx.config.subsystem ~= "http" then return end
-  -- Configuration arrives through configure(); the timer waits for it.
-  core.init_worker(nil)
+  if not core.init_worker(nil, kong_config.fixes) then return end
+  -- Kong 3.x calls configure() at the end of init_worker, before this timer
+  -- runs; the timer then sees it and stops.
+  local ok, err = ngx.timer.at(0, discover)
+  if not ok then kong.log.err("[certsync] cannot start the configuration lookup: ", err) end
 end
 
 -- Kong 3.x: called in every worker with all configurations of this plugin,
 -- or nil once it is removed. The plugin is global-only, so there is one.
 function CertsyncHandler:configure(configs)
-  local conf = configs and configs[1]
-  core.configure(conf and settings_from(conf) or nil)
+  if ngx.config.subsystem ~= "http" then return end
+  configure_called = true
+  apply(configs and configs[1])
 end
 
 function CertsyncHandler:certificate()

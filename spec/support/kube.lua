@@ -43,16 +43,20 @@ end
 -- Creates or updates a kubernetes.io/tls Secret in one write (as cert-manager
 -- does), from a certificate file and a key file that need not match: the
 -- manifest is built here, because `kubectl create secret tls` refuses a
--- mismatched pair on the client side. extra: { ca_file = PATH, annotations = { k = v } }.
+-- mismatched pair on the client side.
+-- extra: { ca_file = PATH, annotations = { k = v }, labels = { k = v } }.
 function Server:apply_tls_secret(name, crt_file, key_file, namespace, extra)
   extra = extra or {}
   local annotations = {}
   for k, v in pairs(extra.annotations or {}) do annotations[#annotations + 1] = string.format("%q:%q", k, v) end
+  local labels = {}
+  for k, v in pairs(extra.labels or {}) do labels[#labels + 1] = string.format("%q:%q", k, v) end
   local ca = extra.ca_file and string.format(',"ca.crt":%q', base64_file(extra.ca_file)) or ""
   local manifest = string.format(
     '{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",' ..
-    '"metadata":{"name":%q,"namespace":%q,"annotations":{%s}},"data":{"tls.crt":%q,"tls.key":%q%s}}',
-    name, namespace or "default", table.concat(annotations, ","), base64_file(crt_file), base64_file(key_file), ca)
+    '"metadata":{"name":%q,"namespace":%q,"annotations":{%s},"labels":{%s}},"data":{"tls.crt":%q,"tls.key":%q%s}}',
+    name, namespace or "default", table.concat(annotations, ","), table.concat(labels, ","),
+    base64_file(crt_file), base64_file(key_file), ca)
   local path = self.dir .. "/manifest-" .. name .. ".json"
   proc.write_file(path, manifest)
   local out, ok = self:kubectl("apply -f " .. q(path), namespace)

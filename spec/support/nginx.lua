@@ -10,13 +10,17 @@ Nginx.__index = Nginx
 local free_port = require "spec.support.ports"
 
 -- opts: { workers, settings = { server, ca_file, token_file, namespace, ... },
---         lua_path, lib_path, fallback_crt, fallback_key }
+--         lua_path, lib_path, fallback_crt, fallback_key,
+--         shared_dict = false (leave out `lua_shared_dict certsync`),
+--         http_lua / certificate_lua (replace the init_worker block and the
+--         certificate phase's code, e.g. to host the Kong handler),
+--         init_lua (init_by_lua code, run in the master), env = { NAME = value } }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
   repeat self.status_port = free_port() until self.status_port ~= self.port
   proc.check("mkdir -p " .. q(dir .. "/logs") .. " " .. q(dir .. "/conf"))
   local settings = {}
-  for k, v in pairs(opts.settings) do settings[#settings + 1] = string.format("%s = %q,", k, v) end
+  for k, v in pairs(opts.settings or {}) do settings[#settings + 1] = string.format("%s = %q,", k, v) end
   table.sort(settings)
   local conf = table.concat({
     "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
@@ -31,18 +35,21 @@ function _M.start(dir, opts)
     "  access_log off;",
     "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
     opts.lua_cpath and ("  lua_package_cpath " .. string.format("%q", opts.lua_cpath .. ";;") .. ";") or "",
-    "  lua_shared_dict certsync 16m;",
-    "  init_worker_by_lua_block {",
-    "    require('certsync.core').init_worker({",
-    "      " .. table.concat(settings, "\n      "),
-    "      lib_path = " .. string.format("%q", opts.lib_path or "") .. ",",
-    "    })",
-    "  }",
+    opts.shared_dict == false and "" or "  lua_shared_dict certsync 16m;",
+    opts.init_lua and ("  init_by_lua_block { " .. opts.init_lua .. " }") or "",
+    opts.http_lua or table.concat({
+      "  init_worker_by_lua_block {",
+      "    require('certsync.core').init_worker({",
+      "      " .. table.concat(settings, "\n      "),
+      "      lib_path = " .. string.format("%q", opts.lib_path or "") .. ",",
+      "    })",
+      "  }",
+    }, "\n"),
     "  server {",
     "    listen 127.0.0.1:" .. self.port .. " ssl reuseport;",
     "    ssl_certificate " .. opts.fallback_crt .. ";",
     "    ssl_certificate_key " .. opts.fallback_key .. ";",
-    "    ssl_certificate_by_lua_block { require('certsync.core').certificate() }",
+    "    ssl_certificate_by_lua_block { " .. (opts.certificate_lua or "require('certsync.core').certificate()") .. " }",
     "    location / { return 200 'ok\\n'; }",
     "  }",
     "  server {",
@@ -52,7 +59,10 @@ function _M.start(dir, opts)
     "}",
   }, "\n")
   proc.write_file(dir .. "/conf/nginx.conf", conf)
-  proc.check("nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log")
+  local env = {}
+  for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. q(v) end
+  proc.check((#env > 0 and "env " .. table.concat(env, " ") .. " " or "") ..
+    "nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log")
   proc.wait_until("nginx to write its pid", 10, function() return proc.read_file(dir .. "/logs/nginx.pid") end)
   self.master_pid = tonumber(proc.read_file(dir .. "/logs/nginx.pid"))
   return self

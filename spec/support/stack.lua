@@ -9,20 +9,24 @@ local _M = {}
 local Stack = {}
 Stack.__index = Stack
 
--- opts: { workers = 2, settings = { extra library settings } }
+-- opts: { workers = 2, settings = { extra library settings },
+--         nginx = { extra options for spec.support.nginx.start }, or a
+--                 function(stack) returning them, called once the API server runs }
 function _M.start(opts)
   opts = opts or {}
   local self = setmetatable({ dir = proc.tmpdir() }, Stack)
   proc.check("chmod 755 " .. proc.shell_quote(self.dir))
   self.api = kube.start(self.dir .. "/api")
+  -- The host's own certificate: what nginx (or Kong) serves when certsync has nothing.
   local fallback = certs.make(self.dir, "fallback", { "fallback.example.test" })
+  self.fallback = fallback
   local settings = { server = self.api.url, ca_file = self.api.ca_file, token_file = self.api.token_file,
                      namespace = "default" }
   for k, v in pairs(opts.settings or {}) do settings[k] = v end
   -- CERTSYNC_INSTALLED_TREE: run what `luarocks make --tree DIR` installed
   -- instead of the source tree; the library is then found along package.cpath.
   local tree = os.getenv("CERTSYNC_INSTALLED_TREE")
-  self.nginx = nginx.start(self.dir .. "/nginx", {
+  local nginx_opts = {
     workers = opts.workers or 2,
     lua_path = tree and (tree .. "/share/lua/5.1/?.lua")
       or (kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua"),
@@ -31,7 +35,11 @@ function _M.start(opts)
     fallback_crt = fallback.crt,
     fallback_key = fallback.key,
     settings = settings,
-  })
+  }
+  local extra = opts.nginx
+  if type(extra) == "function" then extra = extra(self) end
+  for k, v in pairs(extra or {}) do nginx_opts[k] = v end
+  self.nginx = nginx.start(self.dir .. "/nginx", nginx_opts)
   return self
 end
 

@@ -77,11 +77,11 @@ if build_tree "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     count_failure "busted did not report"
   fi
 
-  echo "== the rock: luarocks make into a fresh tree, then the renewal e2e against what it installed"
+  echo "== the rock: luarocks make into a fresh tree, then the renewal and Kong handler e2e against what it installed"
   tree="$logs/rock-tree"
   if (cd "$root" && luarocks --lua-version=5.1 make --tree "$tree" kong-plugin-certsync-*.rockspec) >"$logs/rock.log" 2>&1; then
     CERTSYNC_INSTALLED_TREE=$tree luajit /usr/bin/busted --lpath="$root/?.lua" \
-      -o utfTerminal spec/e2e/renewal_spec.lua 2>&1 | tee "$logs/busted-rock.log"
+      -o utfTerminal spec/e2e/renewal_spec.lua spec/e2e/kong_handler_spec.lua 2>&1 | tee "$logs/busted-rock.log"
     line=$(grep -aE "[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?" "$logs/busted-rock.log" | tail -1)
     if [[ $line =~ ([0-9]+)\ successes?\ /\ ([0-9]+)\ failures?\ /\ ([0-9]+)\ errors? ]]; then
       passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2] + BASH_REMATCH[3]))

@@ -63,7 +63,7 @@ local CONFIG_FIELDS = {
   { "ca_file", with(ABSOLUTE_PATH, {}),
     "explicit: PEM file of the CA that signs the API server's certificate (required for https)." },
   { "token_file", with(ABSOLUTE_PATH, {}),
-    "explicit: file holding a bearer token; re-read every minute and on 401, as projected tokens rotate." },
+    "explicit: file holding a bearer token; read again for every request, as projected tokens rotate." },
   { "client_cert_file", with(ABSOLUTE_PATH, {}),
     "explicit: PEM client certificate for mutual TLS (with client_key_file)." },
   { "client_key_file", with(ABSOLUTE_PATH, {}),

@@ -73,8 +73,9 @@ _M.fixes = {
       return "mount the service account into the Kong pod (automountServiceAccountToken: true)," ..
         " make it readable by the user Kong runs as, or set config.service_account_dir"
     elseif err:find("KUBERNETES_SERVICE_", 1, true) then
-      return "run Kong in a Kubernetes pod, add `nginx_main_env = KUBERNETES_SERVICE_HOST` and" ..
-        " `nginx_main_env = KUBERNETES_SERVICE_PORT` to kong.conf if something clears the environment," ..
+      -- One line: kong.conf keeps only the last of a repeated key.
+      return "run Kong in a Kubernetes pod, add `nginx_main_env = KUBERNETES_SERVICE_HOST;" ..
+        " env KUBERNETES_SERVICE_PORT` to kong.conf if something clears the environment," ..
         " or use connection = kubeconfig or explicit"
     end
     return nil

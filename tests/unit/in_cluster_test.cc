@@ -115,7 +115,7 @@ TEST_CASE("In-cluster without the environment says which variables are missing a
   CHECK_THAT(both, Contains("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set"));
   CHECK_THAT(both, Contains("nginx workers lose the environment unless it is passed explicitly"));
   CHECK_THAT(both, Contains("env KUBERNETES_SERVICE_HOST;"));
-  CHECK_THAT(both, Contains("nginx_main_env = KUBERNETES_SERVICE_HOST"));
+  CHECK_THAT(both, Contains("nginx_main_env = KUBERNETES_SERVICE_HOST; env KUBERNETES_SERVICE_PORT"));
 
   CHECK_THAT(expect_error(load_in_cluster("10.96.0.1", "", dir.file("sa"))),
              Contains("KUBERNETES_SERVICE_PORT is not set"));

@@ -24,8 +24,8 @@ std::string missing_environment_error(bool host_missing, bool port_missing) {
          " not set. Kubernetes sets both in every pod, but nginx workers lose the environment "
          "unless it is passed explicitly (read it in the master, before the fork) or declared "
          "with `env KUBERNETES_SERVICE_HOST; env KUBERNETES_SERVICE_PORT;` in nginx.conf "
-         "(Kong: `nginx_main_env = KUBERNETES_SERVICE_HOST` and "
-         "`nginx_main_env = KUBERNETES_SERVICE_PORT` in kong.conf)";
+         "(Kong: the one kong.conf line "
+         "`nginx_main_env = KUBERNETES_SERVICE_HOST; env KUBERNETES_SERVICE_PORT`)";
 }
 
 bool is_port(const std::string& port) {

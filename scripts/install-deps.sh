@@ -11,6 +11,8 @@ packages=(
   catch2 libcpp-httplib-dev lua-busted lua-dkjson curl openssl procps
   # nginx with lua-nginx-module, as the plugin runs in the specs and the demo
   nginx-light libnginx-mod-http-lua lua-resty-core luajit2
+  # two LuaJIT VMs in one process (tests/lua_vms), as Kong's http and stream VMs
+  libluajit2-5.1-dev
   # the rock
   luarocks
 )

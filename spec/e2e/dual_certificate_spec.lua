@@ -37,14 +37,7 @@ describe("two Secrets, RSA and ECDSA, for one name", function()
     -- The two Secrets arrive in two publications, and each worker converges
     -- on its own timer: until a worker has both, an RSA-only client cannot
     -- complete a handshake with it (it has only the ECDSA pair to offer).
-    proc.wait_until("every worker to hold both certificates", 10, function()
-      for _, worker in pairs(stack.nginx:status_per_worker()) do
-        if worker.serials["default/dual-rsa"] ~= rsa.serial or worker.serials["default/dual-ec"] ~= ec.serial then
-          return false
-        end
-      end
-      return true
-    end)
+    stack.nginx:wait_every_worker_serves({ ["default/dual-rsa"] = rsa.serial, ["default/dual-ec"] = ec.serial })
     for _ = 1, 10 do
       assert.equal(ec.serial, tls_client.served_serial(stack.nginx.port, SNI, ECDSA_ONLY))
       assert.equal(rsa.serial, tls_client.served_serial(stack.nginx.port, SNI, RSA_ONLY))

@@ -100,6 +100,7 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       a = stack:cert("a", { SNI })
       api:apply_tls_secret("app-tls", a.crt, a.key)
       proc.wait_until("A to be served", 15, serves(server, SNI, a.serial))
+      server:wait_every_worker_serves({ ["default/app-tls"] = a.serial })
       assert.equal(stack.fallback.serial, tls_client.served_serial(server.port, "other.example.test"))
       assert.equal(1, counters(api).open_watches)
     end)
@@ -149,10 +150,14 @@ for _, line in ipairs({ "2.8", "3.x" }) do
 end
 
 describe("a missing prerequisite", function()
-  local function check_reported(stack, needle, fix)
-    proc.wait_until("the error in the log", 15, function() return #log_lines(stack.nginx, needle) > 0 end)
+  -- Waits for `count` log lines with `needle`, each naming `fix`.
+  local function check_reported(stack, needle, fix, count)
+    proc.wait_until(count .. " error line(s) in the log", 15, function()
+      return #log_lines(stack.nginx, needle) >= count
+    end)
     local lines = log_lines(stack.nginx, needle)
-    assert.truthy(lines[1]:find(fix, 1, true), lines[1])
+    assert.equal(count, #lines)
+    for _, line in ipairs(lines) do assert.truthy(line:find(fix, 1, true), line) end
     -- Kong's own certificate keeps serving.
     assert.equal(stack.fallback.serial, tls_client.served_serial(stack.nginx.port, SNI))
     return lines
@@ -161,8 +166,7 @@ describe("a missing prerequisite", function()
   it("no shared dict: every worker names the kong.conf line, and Kong's certificate serves", function()
     local stack = start({ line = "3.x", shared_dict = false, config = function(api) return explicit(api) end })
     local ok, err = pcall(function()
-      local lines = check_reported(stack, "no shared dict", "`nginx_http_lua_shared_dict = certsync 16m`")
-      assert.equal(2, #lines) -- one per worker, at start
+      check_reported(stack, "no shared dict", "`nginx_http_lua_shared_dict = certsync 16m`", 2) -- one per worker
     end)
     stack:stop()
     assert(ok, err)
@@ -172,8 +176,7 @@ describe("a missing prerequisite", function()
     local stack = start({ line = "3.x", lua_cpath = "/nonexistent/certsync/?.so",
       config = function(api) local c = explicit(api); c.library_path = nil; return c end })
     local ok, err = pcall(function()
-      local lines = check_reported(stack, "cannot start the watcher", "lua_package_cpath")
-      assert.equal(1, #lines) -- the owner's, once
+      local lines = check_reported(stack, "cannot start the watcher", "lua_package_cpath", 1) -- the owner's
       assert.truthy(lines[1]:find("libcertsync.so not found along package.cpath", 1, true), lines[1])
       assert.truthy(lines[1]:find("config.library_path", 1, true), lines[1])
     end)
@@ -190,8 +193,7 @@ describe("a missing prerequisite", function()
         return c
       end })
     local ok, err = pcall(function()
-      local lines = check_reported(stack, "cannot start the watcher", "automountServiceAccountToken")
-      assert.equal(1, #lines)
+      local lines = check_reported(stack, "cannot start the watcher", "automountServiceAccountToken", 1)
       assert.truthy(lines[1]:find("/nonexistent/serviceaccount/", 1, true), lines[1])
     end)
     stack:stop()

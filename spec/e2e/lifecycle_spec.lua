@@ -43,12 +43,7 @@ describe("certsync in an nginx with 4 workers", function()
   it("opens one watch stream for the node, not one per worker", function()
     -- Every worker converges on its own timer (so each has run it many
     -- times): one handshake served A only proves one worker did...
-    proc.wait_until("every worker to serve A", 10, function()
-      for _, worker in pairs(server:status_per_worker()) do
-        if worker.serials["default/app-tls"] ~= cert.serial then return false end
-      end
-      return true
-    end)
+    server:wait_every_worker_serves({ ["default/app-tls"] = cert.serial })
     -- ...and the node has opened exactly one watch.
     local c = counters(api)
     assert.equal(1, c.open_watches)

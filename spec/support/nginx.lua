@@ -98,6 +98,22 @@ function Nginx:status_per_worker(seconds)
   return seen
 end
 
+-- Waits until every worker says it serves each { [id] = serial } given: one
+-- handshake only proves that one worker has converged.
+function Nginx:wait_every_worker_serves(serials, seconds)
+  local ids = {}
+  for id in pairs(serials) do ids[#ids + 1] = id end
+  table.sort(ids)
+  proc.wait_until("every worker to serve " .. table.concat(ids, ", "), seconds or 10, function()
+    for _, worker in pairs(self:status_per_worker()) do
+      for id, serial in pairs(serials) do
+        if worker.serials[id] ~= serial then return false end
+      end
+    end
+    return true
+  end)
+end
+
 function Nginx:error_log()
   return proc.read_file(self.dir .. "/logs/error.log") or ""
 end

@@ -52,6 +52,7 @@ local state = {
   published_lib_gen = 0,   -- library generation last published to the dict
   retry_at = 0,
   start_error = nil,       -- the last reason the watcher could not start, logged once
+  start_attempts = 0,      -- failed starts in a row, shown in the status
   interval = DEFAULT_INTERVAL,
   status_at = 0,
   local_gen = -1,          -- dict generation this worker serves
@@ -124,7 +125,9 @@ local function start_watcher(dict)
     state.retry_at = ngx.now() + RETRY_AFTER
     local fix = fixes.explain(err)
     if fix then err = err .. "; to fix: " .. fix end
-    dict:set(STATUS_KEY, '{"error":' .. json_string(err) .. '}')
+    state.start_attempts = state.start_attempts + 1
+    dict:set(STATUS_KEY, string.format('{"error":%s,"failed_starts":%d,"retry_in_seconds":%d}',
+      json_string(err), state.start_attempts, RETRY_AFTER))
     -- Once per distinct reason, not every retry: one clear line in the log.
     if err ~= state.start_error then
       log(ERR, "cannot start the watcher: ", err, "; the host's own certificates keep serving",
@@ -135,6 +138,7 @@ local function start_watcher(dict)
   end
   state.watcher_key = state.settings_key
   state.start_error = nil
+  state.start_attempts = 0
   log(NOTICE, "watcher started in worker ", ngx.worker.pid())
 end
 

@@ -179,6 +179,11 @@ describe("a missing prerequisite", function()
       local lines = check_reported(stack, "cannot start the watcher", "lua_package_cpath", 1) -- the owner's
       assert.truthy(lines[1]:find("libcertsync.so not found along package.cpath", 1, true), lines[1])
       assert.truthy(lines[1]:find("config.library_path", 1, true), lines[1])
+      -- The status counts the retries; the log does not repeat the same reason.
+      proc.wait_until("a second attempt to start", 15, function()
+        return tonumber(stack.nginx:status():match('"failed_starts":(%d+)') or 0) >= 2
+      end)
+      assert.equal(1, #log_lines(stack.nginx, "cannot start the watcher"))
     end)
     stack:stop()
     assert(ok, err)

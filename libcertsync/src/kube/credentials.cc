@@ -1,27 +1,35 @@
 #include "kube/credentials.h"
 
-#include <openssl/crypto.h>
-
 #include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
+
+#include "kube/config_files.h"
 
 namespace certsync::kube {
 
+namespace {
+
+// A bound-service-account token is a JWT of about a kilobyte; anything near
+// this size is not a token, and reading it whole on every request would hurt.
+constexpr size_t kMaxTokenFileBytes = 64 * 1024;
+
+}  // namespace
+
 std::optional<SecretBytes> read_token_file(const std::string& path, std::string* error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = "token file " + path + " cannot be read: " + std::strerror(errno);
+  // The watcher thread calls this before every request: read_file_bounded and
+  // errno_text are thread-safe (strerror is not) and cleanse what they drop.
+  std::string text;
+  if (const int err = read_file_bounded(path, kMaxTokenFileBytes, text)) {
+    *error = "token file " + path + " cannot be read: " +
+             (err == EFBIG ? "larger than " + std::to_string(kMaxTokenFileBytes) + " bytes, not a token"
+                           : errno_text(err));
     return std::nullopt;
   }
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   size_t end = text.size();
   while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r' || text[end - 1] == ' ' ||
                      text[end - 1] == '\t'))
     --end;
   SecretBytes token(std::string_view(text).substr(0, end));
-  OPENSSL_cleanse(text.data(), text.size());
+  cleanse_string(text);
   if (token.empty()) {
     *error = "token file " + path + " is empty";
     return std::nullopt;

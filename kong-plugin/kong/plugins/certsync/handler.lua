@@ -18,6 +18,7 @@ local CertsyncHandler = {
 }
 
 local configure_called = false -- Kong 3.x tells us; 2.8 never does
+local lookup_error             -- the last failed lookup's reason, logged once
 
 local function apply(conf)
   core.configure(conf and kong_config.settings_from(conf) or nil)
@@ -29,8 +30,14 @@ local function discover(premature)
   if premature or configure_called then return end
   local ok, conf_or_err, err = pcall(kong_config.find_global, kong.db.plugins, PLUGIN_NAME)
   if not ok or err then
-    kong.log.err("[certsync] cannot read the plugin's configuration: ", ok and err or conf_or_err)
+    local reason = tostring(ok and err or conf_or_err)
+    if reason ~= lookup_error then
+      kong.log.err("[certsync] cannot read the plugin's configuration (retrying every ",
+                   DISCOVERY_INTERVAL, " s): ", reason)
+      lookup_error = reason
+    end
   else
+    lookup_error = nil
     apply(conf_or_err)
   end
   local scheduled, timer_err = ngx.timer.at(DISCOVERY_INTERVAL, discover)

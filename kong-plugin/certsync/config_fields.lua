@@ -128,9 +128,10 @@ local function check_connection(entity)
     local value = config[name]
     return value ~= nil and value ~= null
   end
-  for other, names in pairs(MODE_FIELDS) do
-    if other ~= mode and other ~= "in_cluster" then
-      for _, name in ipairs(names) do
+  -- in_cluster's only field has a default, so it is always set: not checked.
+  for _, other in ipairs({ "kubeconfig", "explicit" }) do
+    if other ~= mode then
+      for _, name in ipairs(MODE_FIELDS[other]) do
         if set(name) then
           return nil, name .. " is only used with connection = " .. other .. " (connection is " .. tostring(mode) .. ")"
         end

@@ -35,8 +35,10 @@ build = {
       ["certsync.kong_config"] = "kong-plugin/certsync/kong_config.lua",
       ["certsync.propagation"] = "kong-plugin/certsync/propagation.lua",
       ["certsync.sni_index"] = "kong-plugin/certsync/sni_index.lua",
+      ["kong.plugins.certsync.api"] = "kong-plugin/kong/plugins/certsync/api.lua",
       ["kong.plugins.certsync.handler"] = "kong-plugin/kong/plugins/certsync/handler.lua",
       ["kong.plugins.certsync.schema"] = "kong-plugin/kong/plugins/certsync/schema.lua",
+      ["kong.plugins.certsync.status_api"] = "kong-plugin/kong/plugins/certsync/status_api.lua",
     },
   },
 }

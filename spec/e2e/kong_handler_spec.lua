@@ -52,6 +52,7 @@ local function start(opts)
       init_lua = string.format("%s.init(%q, %q)", host, opts.line, stack.declarative),
       http_lua = "  init_worker_by_lua_block { " .. host .. ".init_worker() }",
       certificate_lua = host .. ".certificate()",
+      status_lua = host .. ".status_api('/certsync/status')",
     }
   end })
 end
@@ -100,7 +101,10 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       a = stack:cert("a", { SNI })
       api:apply_tls_secret("app-tls", a.crt, a.key)
       proc.wait_until("A to be served", 15, serves(server, SNI, a.serial))
+      -- (read through the plugin's status_api.lua, as Kong's Status API serves it)
       server:wait_every_worker_serves({ ["default/app-tls"] = a.serial })
+      assert.equal("application/json", proc.run(string.format(
+        "curl -s -o /dev/null -w '%%{content_type}' http://127.0.0.1:%d/certsync/status", server.status_port)))
       assert.equal(stack.fallback.serial, tls_client.served_serial(server.port, "other.example.test"))
       assert.equal(1, counters(api).open_watches)
     end)

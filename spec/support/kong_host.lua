@@ -11,7 +11,9 @@
 --     rows, unset fields as ngx.null and defaults filled in, as Kong's DAO does;
 --   * the certificate phase runs after Kong has set its own certificate (here
 --     the server block's ssl_certificate), and only for a configured global
---     plugin.
+--     plugin;
+--   * the Status API calls the plugin's status_api.lua route handlers, which
+--     answer through kong.response.exit.
 -- The declarative configuration is a Lua file returning
 -- { plugins = { { name = "certsync", enabled = true, config = { ... } } } };
 -- every worker re-reads it every 100 ms, as a pushed /config would reach it.
@@ -84,6 +86,14 @@ function _M.init(line, path)
     version_num = line == "2.8" and 2008005 or 3009001,
     log = log,
     db = { plugins = { each = function() return each() end } },
+    response = {
+      exit = function(status, body, headers)
+        ngx.status = status
+        for name, value in pairs(headers or {}) do ngx.header[name] = value end
+        ngx.print(body)
+        return ngx.exit(status)
+      end,
+    },
   }
   handler = require "kong.plugins.certsync.handler"
 end
@@ -104,6 +114,12 @@ function _M.init_worker()
   handler:init_worker()
   if kong_line ~= "2.8" then configure() end
   ngx.timer.at(0.1, follow)
+end
+
+-- The Status API: `path` answered by the plugin's status_api.lua.
+function _M.status_api(path)
+  local routes = require "kong.plugins.certsync.status_api"
+  return routes[path].GET()
 end
 
 function _M.certificate()

@@ -14,7 +14,8 @@ local free_port = require "spec.support.ports"
 --         shared_dict = false (leave out `lua_shared_dict certsync`),
 --         http_lua / certificate_lua (replace the init_worker block and the
 --         certificate phase's code, e.g. to host the Kong handler),
---         init_lua (init_by_lua code, run in the master), env = { NAME = value } }
+--         init_lua (init_by_lua code, run in the master), env = { NAME = value },
+--         status_lua (the status location's content code) }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
   repeat self.status_port = free_port() until self.status_port ~= self.port
@@ -54,7 +55,8 @@ function _M.start(dir, opts)
     "  }",
     "  server {",
     "    listen 127.0.0.1:" .. self.status_port .. " reuseport;",
-    "    location = /certsync/status { content_by_lua_block { ngx.say(require('certsync.core').status_json()) } }",
+    "    location = /certsync/status { content_by_lua_block { " ..
+      (opts.status_lua or "ngx.say(require('certsync.core').status_json())") .. " } }",
     "  }",
     "}",
   }, "\n")

@@ -27,8 +27,12 @@ local function literal(v)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
-local function write_declarative(path, config)
-  local plugins = config and ("{ { name = \"certsync\", enabled = true, config = " .. literal(config) .. " } }") or "{}"
+-- extra_plugin: another plugin's entry, for a change that is not certsync's.
+local function write_declarative(path, config, extra_plugin)
+  local entries = {}
+  if config then entries[#entries + 1] = "{ name = \"certsync\", enabled = true, config = " .. literal(config) .. " }" end
+  if extra_plugin then entries[#entries + 1] = "{ name = " .. string.format("%q", extra_plugin) .. " }" end
+  local plugins = "{ " .. table.concat(entries, ", ") .. " }"
   local tmp = path .. ".tmp"
   proc.write_file(tmp, "return { plugins = " .. plugins .. " }\n")
   assert(os.rename(tmp, path)) -- whole or not at all, as a worker may read it any time
@@ -107,6 +111,19 @@ for _, line in ipairs({ "2.8", "3.x" }) do
         "curl -s -o /dev/null -w '%%{content_type}' http://127.0.0.1:%d/certsync/status", server.status_port)))
       assert.equal(stack.fallback.serial, tls_client.served_serial(server.port, "other.example.test"))
       assert.equal(1, counters(api).open_watches)
+    end)
+
+    it("keeps its watch through a configuration change that is not its own", function()
+      local before = counters(api)
+      local reads = #log_lines(server, "kong_host: configuration read")
+      write_declarative(stack.declarative, explicit(api), "request-termination")
+      -- Both workers look at their configuration again (Kong 3.x: configure;
+      -- 2.8: the next lookup), and nothing restarts.
+      proc.wait_until("both workers to read their configuration again", 10, function()
+        return #log_lines(server, "kong_host: configuration read") >= reads + 2
+      end)
+      assert.same(before, counters(api))
+      assert.same({ watch = 1, open_watches = 1 }, before)
     end)
 
     it("reconfigured with a second namespace, watches both without a gap in what it serves", function()

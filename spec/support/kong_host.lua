@@ -16,7 +16,8 @@
 --     answer through kong.response.exit.
 -- The declarative configuration is a Lua file returning
 -- { plugins = { { name = "certsync", enabled = true, config = { ... } } } };
--- every worker re-reads it every 100 ms, as a pushed /config would reach it.
+-- every worker re-reads it every 100 ms, as a pushed /config would reach it,
+-- and Kong 3.x calls configure after any change, certsync's or not.
 local config_fields = require "certsync.config_fields"
 
 local _M = {}
@@ -69,7 +70,10 @@ local function certsync_configs()
   return #configs > 0 and configs or nil
 end
 
+-- Every look the handler takes at its configuration is logged, so a spec can
+-- wait for one: "kong_host: configuration read".
 local function each()
+  ngx.log(ngx.NOTICE, "kong_host: configuration read (plugins:each)")
   local i = 0
   return function()
     i = i + 1
@@ -99,6 +103,7 @@ function _M.init(line, path)
 end
 
 local function configure()
+  ngx.log(ngx.NOTICE, "kong_host: configuration read (configure)")
   local ok, err = pcall(handler.configure, handler, certsync_configs())
   if not ok then ngx.log(ngx.ERR, "configure failed: ", err) end
 end

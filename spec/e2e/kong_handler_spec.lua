@@ -72,12 +72,6 @@ local function explicit(api, extra)
   return config
 end
 
-local function counters(api)
-  local text = api:counters()
-  return { watch = tonumber(text:match('"watch":%s*(%d+)')),
-           open_watches = tonumber(text:match('"open_watches":%s*(%d+)')) }
-end
-
 local function serves(server, sni, serial)
   return function() return tls_client.served_serial(server.port, sni) == serial end
 end
@@ -110,11 +104,11 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       assert.equal("application/json", proc.run(string.format(
         "curl -s -o /dev/null -w '%%{content_type}' http://127.0.0.1:%d/certsync/status", server.status_port)))
       assert.equal(stack.fallback.serial, tls_client.served_serial(server.port, "other.example.test"))
-      assert.equal(1, counters(api).open_watches)
+      assert.equal(1, api:watch_counters().open_watches)
     end)
 
     it("keeps its watch through a configuration change that is not its own", function()
-      local before = counters(api)
+      local before = api:watch_counters()
       local reads = #log_lines(server, "kong_host: configuration read")
       write_declarative(stack.declarative, explicit(api), "request-termination")
       -- Both workers look at their configuration again (Kong 3.x: configure;
@@ -122,7 +116,7 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       proc.wait_until("both workers to read their configuration again", 10, function()
         return #log_lines(server, "kong_host: configuration read") >= reads + 2
       end)
-      assert.same(before, counters(api))
+      assert.same(before, api:watch_counters())
       assert.same({ watch = 1, open_watches = 1 }, before)
     end)
 
@@ -133,7 +127,7 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       local b = stack:cert("b", { "b.example.test" })
       api:apply_tls_secret("b-tls", b.crt, b.key, "team-b")
       proc.wait_until("B, from the new namespace, to be served", 15, serves(server, "b.example.test", b.serial))
-      proc.wait_until("one watch per namespace", 10, function() return counters(api).open_watches == 2 end)
+      proc.wait_until("one watch per namespace", 10, function() return api:watch_counters().open_watches == 2 end)
       local before = load:results().ok
       proc.wait_until("handshakes after the restart", 10, function() return load:results().ok >= before + 3 end)
       local results = load:stop()
@@ -155,16 +149,16 @@ for _, line in ipairs({ "2.8", "3.x" }) do
           and tls_client.served_serial(server.port, "d.example.test") == stack.fallback.serial
       end)
       -- The API server notices the old watcher's two streams close on its own time.
-      proc.wait_until("one watch, for team-b", 10, function() return counters(api).open_watches == 1 end)
+      proc.wait_until("one watch, for team-b", 10, function() return api:watch_counters().open_watches == 1 end)
     end)
 
     it("removed, stops watching and leaves every name to Kong; added back, watches again", function()
       write_declarative(stack.declarative, nil)
-      proc.wait_until("the watch to close", 15, function() return counters(api).open_watches == 0 end)
+      proc.wait_until("the watch to close", 15, function() return api:watch_counters().open_watches == 0 end)
       proc.wait_until("Kong's certificate for C's name", 10, serves(server, "c.example.test", stack.fallback.serial))
       write_declarative(stack.declarative, explicit(api))
       proc.wait_until("A served again", 15, serves(server, SNI, a.serial))
-      assert.equal(1, counters(api).open_watches)
+      assert.equal(1, api:watch_counters().open_watches)
       assert.same({}, log_lines(server, "exited on signal"))
     end)
   end)

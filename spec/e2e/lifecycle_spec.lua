@@ -7,12 +7,6 @@ local handshake_load = require "spec.support.handshake_load"
 
 local SNI = "app.example.test"
 
-local function counters(api)
-  local text = api:counters()
-  return { watch = tonumber(text:match('"watch":%s*(%d+)')),
-           open_watches = tonumber(text:match('"open_watches":%s*(%d+)')) }
-end
-
 local function serving(server, serial)
   return function() return tls_client.served_serial(server.port, SNI) == serial end
 end
@@ -45,7 +39,7 @@ describe("certsync in an nginx with 4 workers", function()
     -- times): one handshake served A only proves one worker did...
     server:wait_every_worker_serves({ ["default/app-tls"] = cert.serial })
     -- ...and the node has opened exactly one watch.
-    local c = counters(api)
+    local c = api:watch_counters()
     assert.equal(1, c.open_watches)
     assert.equal(1, c.watch)
   end)
@@ -56,7 +50,7 @@ describe("certsync in an nginx with 4 workers", function()
     local load = handshake_load.start(stack.dir, server.port, SNI)
     proc.kill(owner, "KILL")
     proc.wait_until("another worker to watch", 15, function()
-      local c = counters(api)
+      local c = api:watch_counters()
       local now_owner = tonumber(server:status():match('"owner_pid":(%d+)'))
       return c.open_watches == 1 and c.watch == 2 and now_owner and now_owner ~= owner
     end)
@@ -76,7 +70,7 @@ describe("certsync in an nginx with 4 workers", function()
       for _, pid in ipairs(old_workers) do if proc.alive(pid) then return false end end
       return true
     end)
-    proc.wait_until("one watch again, from a new worker", 15, function() return counters(api).open_watches == 1 end)
+    proc.wait_until("one watch again, from a new worker", 15, function() return api:watch_counters().open_watches == 1 end)
     proc.wait_until("handshakes after the reload", 10, function() return load:results().ok >= 10 end)
     local results = load:stop()
     assert.same({}, results.failures)
@@ -93,7 +87,7 @@ for _, how in ipairs({ "quit", "stop" }) do
         local cert = stack:cert("a", { SNI })
         stack.api:apply_tls_secret("app-tls", cert.crt, cert.key)
         proc.wait_until("A to be served", 10, serving(stack.nginx, cert.serial))
-        proc.wait_until("the watch", 10, function() return counters(stack.api).open_watches == 1 end)
+        proc.wait_until("the watch", 10, function() return stack.api:watch_counters().open_watches == 1 end)
         local load = handshake_load.start(stack.dir, stack.nginx.port, SNI)
         proc.wait_until("handshakes to flow", 10, function() return load:results().ok >= 3 end)
         local workers = stack.nginx:worker_pids()
@@ -105,7 +99,7 @@ for _, how in ipairs({ "quit", "stop" }) do
         end)
         load:stop()
         proc.wait_until("the API server to see the watch closed", 5, function()
-          return counters(stack.api).open_watches == 0
+          return stack.api:watch_counters().open_watches == 0
         end)
         assert.same({}, crash_lines(stack.nginx:error_log()))
       end)

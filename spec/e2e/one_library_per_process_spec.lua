@@ -9,12 +9,6 @@ local q = proc.shell_quote
 
 local HARNESS = kube.build_dir .. "/tests/lua_vms/two-lua-vms"
 
-local function counters(api)
-  local text = api:counters()
-  return { watch = tonumber(text:match('"watch":%s*(%d+)')),
-           open_watches = tonumber(text:match('"open_watches":%s*(%d+)')) }
-end
-
 -- The harness, driven through a FIFO; send() waits for its answer.
 local function start_harness(dir, api)
   local fifo, out = dir .. "/commands", dir .. "/answers"
@@ -69,7 +63,7 @@ describe("two LuaJIT VMs in one process", function()
 
   it("load one library and open one watch between them, which lasts until the last handle stops", function()
     assert.equal("ok", harness.send("1 start"))
-    proc.wait_until("the first VM's watch", 10, function() return counters(api).open_watches == 1 end)
+    proc.wait_until("the first VM's watch", 10, function() return api:watch_counters().open_watches == 1 end)
     assert.equal("ok", harness.send("2 start"))
     assert.equal("ok", harness.send("2 remember"))
     -- A change both VMs see proves the second handle is live...
@@ -77,7 +71,7 @@ describe("two LuaJIT VMs in one process", function()
     api:apply_tls_secret("app-tls", a.crt, a.key)
     proc.wait_until("the second VM to see the Secret", 10, function() return harness.send("2 advanced") == "ok" end)
     -- ...on the first VM's watch: still one stream, never a second.
-    assert.same({ watch = 1, open_watches = 1 }, counters(api))
+    assert.same({ watch = 1, open_watches = 1 }, api:watch_counters())
 
     -- The first VM stops (its worker's stream side exits): the second keeps
     -- following changes on the same watch.
@@ -86,11 +80,11 @@ describe("two LuaJIT VMs in one process", function()
     local b = certs.make(dir, "b", { "app.example.test" })
     api:apply_tls_secret("app-tls", b.crt, b.key)
     proc.wait_until("the second VM to see the renewal", 10, function() return harness.send("2 advanced") == "ok" end)
-    assert.same({ watch = 1, open_watches = 1 }, counters(api))
+    assert.same({ watch = 1, open_watches = 1 }, api:watch_counters())
 
     assert.equal("ok", harness.send("2 stop"))
     proc.wait_until("the watch to close with the last handle", 10, function()
-      return counters(api).open_watches == 0
+      return api:watch_counters().open_watches == 0
     end)
   end)
 end)

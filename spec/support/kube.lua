@@ -70,4 +70,11 @@ function Server:counters()
     q(self.ca_file), q("Authorization: Bearer " .. self.token), q(self.url)))
 end
 
+-- { watch = WATCH requests served so far, open_watches = streams open now }
+function Server:watch_counters()
+  local text = self:counters()
+  return { watch = tonumber(text:match('"watch":%s*(%d+)')),
+           open_watches = tonumber(text:match('"open_watches":%s*(%d+)')) }
+end
+
 return _M

@@ -1,5 +1,7 @@
 #include "recorded_exchange.h"
 
+#include "client_text.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -28,20 +30,6 @@ bool read_whole(const std::string &path, std::string &out) {
   s << in.rdbuf();
   out = s.str();
   return true;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return s;
-}
-
-std::string trim(const std::string &s) {
-  const char *ws = " \t\r\n";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 }  // namespace

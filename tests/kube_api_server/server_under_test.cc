@@ -1,5 +1,7 @@
 #include "server_under_test.h"
 
+#include "client_text.h"
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -45,20 +47,6 @@ std::string read_file(const std::string &path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return s;
-}
-
-std::string trim(const std::string &s) {
-  const char *ws = " \t\r\n";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 // libcurl's User-Agent for its own version: the server then records

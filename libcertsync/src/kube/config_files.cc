@@ -35,6 +35,18 @@ int open_for_reading(const std::string& path, int& err) {
   return fd;
 }
 
+// Opens `path` for reading and refuses a directory. Returns the descriptor
+// (with `st` filled in), or -1 with `err` set.
+int open_not_directory(const std::string& path, struct stat& st, int& err) {
+  const int fd = open_for_reading(path, err);
+  if (fd < 0) return -1;
+  if (::fstat(fd, &st) != 0) err = errno;
+  else if (S_ISDIR(st.st_mode)) err = EISDIR;
+  else return fd;
+  ::close(fd);
+  return -1;
+}
+
 // strerror_r comes in a GNU (returns char*) and an XSI (returns int) flavour.
 [[maybe_unused]] const char* strerror_result(char* result, const char*) { return result; }
 [[maybe_unused]] const char* strerror_result(int result, const char* buffer) {
@@ -45,22 +57,17 @@ int open_for_reading(const std::string& path, int& err) {
 
 int check_readable(const std::string& path) noexcept {
   int err = 0;
-  Fd fd(open_for_reading(path, err));
-  if (fd.get() < 0) return err;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno;
-  if (S_ISDIR(st.st_mode)) return EISDIR;
-  return 0;
+  Fd fd(open_not_directory(path, st, err));
+  return fd.get() < 0 ? err : 0;
 }
 
 int read_file_bounded(const std::string& path, size_t max_bytes, std::string& out) {
   cleanse_string(out);
   int err = 0;
-  Fd fd(open_for_reading(path, err));
-  if (fd.get() < 0) return err;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno;
-  if (S_ISDIR(st.st_mode)) return EISDIR;
+  Fd fd(open_not_directory(path, st, err));
+  if (fd.get() < 0) return err;
   // Reserve up front so the buffer never reallocates and leaves copies behind.
   if (S_ISREG(st.st_mode)) {
     if (static_cast<unsigned long long>(st.st_size) > max_bytes) return EFBIG;

@@ -9,8 +9,13 @@ packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev
   # tests and the Kubernetes API test server
   catch2 libcpp-httplib-dev lua-busted lua-dkjson curl openssl procps
+  # metrics: promtool checks the exposition and the alert rules; the e2e
+  # scrapes a real Prometheus server
+  prometheus
   # nginx with lua-nginx-module, as the plugin runs in the specs and the demo
   nginx-light libnginx-mod-http-lua lua-resty-core luajit2
+  # cjson, which OpenResty and Kong bundle: the status is built with it
+  lua-cjson
   # two LuaJIT VMs in one process (tests/lua_vms), as Kong's http and stream VMs
   libluajit2-5.1-dev
   # the rock

@@ -103,7 +103,7 @@ function Watcher:generation()
 end
 
 -- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial,
--- not_before, not_after, key_type} } }.
+-- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0 if unknown)} } }.
 function Watcher:changes_since(generation)
   local set = lib.certsync_changes_since(self.handle, generation, errbuf)
   if set == C_NULL then return nil, take_error("changes") end
@@ -126,6 +126,7 @@ function Watcher:changes_since(generation)
       not_before = tonumber(view.not_before),
       not_after = tonumber(view.not_after),
       key_type = ffi_string(view.key_type, view.key_type_len),
+      observed_at = tonumber(view.observed_at_ms) / 1000,
     }
   end
   lib.certsync_changes_free(ffi_gc(set, nil))

@@ -18,12 +18,13 @@ local _M = {}
 local BUNDLE_PREFIX = "b:"
 local GEN_KEY = "gen"
 
-local HEADER_LINES = 8
+local HEADER_LINES = 9
 
--- Serialised form: eight header lines, then the certificate and key PEM.
+-- Serialised form: nine header lines, then the certificate and key PEM.
 local function encode(stamp, change)
   return concat({ stamp, change.id, change.snis, change.serial, change.not_before or 0, change.not_after,
-                  change.key_type or "", #change.cert_pem, "" }, "\n") .. change.cert_pem .. change.key_pem
+                  change.key_type or "", change.observed_at or 0, #change.cert_pem, "" }, "\n") ..
+    change.cert_pem .. change.key_pem
 end
 
 local function decode(value)
@@ -34,7 +35,7 @@ local function decode(value)
     fields[i] = sub(value, pos, nl - 1)
     pos = nl + 1
   end
-  local cert_len = tonumber(fields[8])
+  local cert_len = tonumber(fields[9])
   if not cert_len then return nil end
   local snis = {}
   for sni in fields[3]:gmatch("%S+") do snis[#snis + 1] = sni end
@@ -46,6 +47,7 @@ local function decode(value)
     not_before = tonumber(fields[5]),
     not_after = tonumber(fields[6]),
     key_type = fields[7],
+    observed_at = tonumber(fields[8]) or 0,
     cert_pem = sub(value, pos, pos + cert_len - 1),
     key_pem = sub(value, pos + cert_len),
   }

@@ -63,6 +63,8 @@ typedef struct {
   int64_t not_after;       /* leaf notAfter, Unix seconds */
   const char *key_type;    /* "RSA-2048", "EC-P-256", "ED25519", ... */
   size_t key_type_len;
+  int64_t observed_at_ms;  /* when the watcher received this version (Unix ms), 0 if unknown:
+                              where the event-to-served latency starts */
 } certsync_bundle_t;
 
 /* Configuration ------------------------------------------------------------

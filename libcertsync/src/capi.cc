@@ -184,6 +184,7 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->not_after = change.not_after;
   out->key_type = change.key_type.data();
   out->key_type_len = change.key_type.size();
+  out->observed_at_ms = change.observed_at_ms;
   return 0;
 }
 

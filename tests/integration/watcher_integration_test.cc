@@ -62,7 +62,13 @@ TEST_CASE("a broken replacement is refused and the last good bundle keeps servin
   REQUIRE(wait_until([&] { return status(cs.get())["secrets"][0].contains("refusal"); }));
   const auto secret = status(cs.get())["secrets"][0];
   REQUIRE(secret["refusal"]["code"] == "key_mismatch");
-  REQUIRE(secret["state"] == "serving_last_good");
+  REQUIRE(secret["state"] == "refused");
+  REQUIRE(secret["served"]["serial"] == serial_of(a.crt));  // the last good one, still served
+  REQUIRE(secret["refusals"]["key_mismatch"] == 1);
+  REQUIRE(secret["refusal"]["since"].get<int64_t>() > 0);
+  REQUIRE(!secret["uid"].get<std::string>().empty());
+  REQUIRE(secret["namespace"] == "default");
+  REQUIRE(secret["name"] == "app-tls");
   REQUIRE(certsync_generation(cs.get()) == 1);
   REQUIRE(served(cs.get())["default/app-tls"] == serial_of(a.crt));
   REQUIRE(status(cs.get()).dump().find("PRIVATE KEY") == std::string::npos);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <map>
 
 #include "store/store.h"
 
@@ -17,6 +18,7 @@ SecretUpdate accepted(const std::string& id, const std::string& serial, const st
   bundle.key_pem = certsync::SecretBytes("KEY " + serial);
   bundle.snis = {id + ".example.test"};
   bundle.serial_hex = serial;
+  bundle.not_after = 4'000'000'000;  // 2096: not expired unless a test says so
   SecretUpdate update;
   update.id = id;
   update.resource_version = rv;
@@ -86,7 +88,8 @@ TEST_CASE("a refused update keeps the last good bundle and is reported", "[store
   REQUIRE(full.changes.size() == 1);
   REQUIRE(full.changes[0].serial == "A1");
   auto status = store.status();
-  REQUIRE(status["secrets"][0]["state"] == "serving_last_good");
+  REQUIRE(status["secrets"][0]["state"] == "refused");
+  REQUIRE(status["secrets"][0]["refusals"]["key_mismatch"] == 1);
   REQUIRE(status["secrets"][0]["refusal"]["code"] == "key_mismatch");
   REQUIRE(status["secrets"][0]["served"]["serial"] == "A1");
 }
@@ -212,4 +215,69 @@ TEST_CASE("cert-manager's temporary certificate does not replace a valid real on
   expired.replace_all(updates(with(accepted("ns/a", "REAL"), [&](auto& b) { b.not_after = now - 1; })));
   expired.apply(updates(with(accepted("ns/a", "TEMP"), [](auto& b) { b.temporary = true; })));
   REQUIRE(expired.changes_since(0).changes[0].serial == "TEMP");
+}
+
+TEST_CASE("status names one state per Secret: kept_after_delete, refused, expired, deferred, serving", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  int64_t now = 1'000'000;
+  store.set_clock([&] { return now; });
+  auto valid_until = [](SecretUpdate u, int64_t not_after) {
+    u.accepted->not_after = not_after;
+    return u;
+  };
+  auto deferred = accepted("ns/deferred", "D2");
+  deferred.accepted->not_yet_valid = true;
+  deferred.accepted->deferred_until = now + 600;
+  store.replace_all(updates(valid_until(accepted("ns/serving", "S1"), now + 100),
+                            valid_until(accepted("ns/expired", "E1"), now - 1),
+                            valid_until(accepted("ns/deferred", "D1"), now + 100),
+                            valid_until(accepted("ns/refused", "R1"), now + 100),
+                            valid_until(accepted("ns/deleted", "X1"), now + 100)));
+  store.apply(updates(std::move(deferred), refused("ns/refused", "key_mismatch")));
+  store.remove("ns/deleted", "10");
+  std::map<std::string, nlohmann::json> by_id;
+  const auto status = store.status();
+  for (const auto& secret : status["secrets"]) by_id[secret["id"].get<std::string>()] = secret;
+  REQUIRE(by_id["ns/serving"]["state"] == "serving");
+  REQUIRE(by_id["ns/expired"]["state"] == "expired");
+  REQUIRE(by_id["ns/deferred"]["state"] == "deferred");
+  REQUIRE(by_id["ns/deferred"]["deferred"]["serve_from"] == now + 600);
+  REQUIRE(by_id["ns/refused"]["state"] == "refused");
+  REQUIRE(by_id["ns/deleted"]["state"] == "kept_after_delete");
+  REQUIRE(by_id["ns/serving"]["namespace"] == "ns");
+  REQUIRE(by_id["ns/serving"]["name"] == "serving");
+}
+
+TEST_CASE("status says since when a bundle serves and since when a Secret is refused", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  int64_t now = 5'000;
+  store.set_clock([&] { return now; });
+  store.replace_all(updates(accepted("ns/a", "A1")));
+  now = 5'100;
+  store.apply(updates(refused("ns/a", "key_mismatch")));
+  now = 5'200;
+  store.apply(updates(refused("ns/a", "chain_order")));
+  auto secret = store.status()["secrets"][0];
+  REQUIRE(secret["served"]["since"] == 5'000);
+  REQUIRE(secret["refusal"]["since"] == 5'100);  // the first refusal of the run, not the latest
+  REQUIRE(secret["refusal"]["code"] == "chain_order");
+  REQUIRE(secret["refusals"]["key_mismatch"] == 1);
+  REQUIRE(secret["refusals"]["chain_order"] == 1);
+  now = 5'300;
+  store.apply(updates(accepted("ns/a", "A2", "11")));
+  secret = store.status()["secrets"][0];
+  REQUIRE(secret["state"] == "serving");
+  REQUIRE(secret["served"]["since"] == 5'300);
+  REQUIRE_FALSE(secret.contains("refusal"));
+  REQUIRE(secret["refusals"]["key_mismatch"] == 1);  // counts stay: they feed a counter metric
+}
+
+TEST_CASE("a change carries when its version reached the watcher", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  auto update = accepted("ns/a", "A1");
+  update.observed_at_ms = 1'234'567;
+  update.uid = "uid-1";
+  store.replace_all(updates(std::move(update)));
+  REQUIRE(store.changes_since(0).changes[0].observed_at_ms == 1'234'567);
+  REQUIRE(store.status()["secrets"][0]["uid"] == "uid-1");
 }

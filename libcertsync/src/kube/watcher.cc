@@ -19,6 +19,12 @@ constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string resource_version_of(const nlohmann::json& object) {
   auto metadata = object.find("metadata");
   if (metadata == object.end() || !metadata->is_object()) return "";
@@ -42,7 +48,8 @@ Watcher::Watcher(std::shared_ptr<const ConnectionConfig> connection, Scope scope
       options_(options),
       store_(store),
       log_(log),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      down_since_(unix_now()) {}
 
 Watcher::~Watcher() { stop(); }
 
@@ -81,7 +88,7 @@ HttpRequest Watcher::make_request(const std::string& path_and_query) {
   if (auto token = current_token(*connection_, &error)) {
     request.bearer_token = std::move(*token);
   } else {
-    record_error(error);  // the request goes out without a token and gets a 401 to report
+    record_error("token", error);  // the request goes out without a token and gets a 401 to report
   }
   return request;
 }
@@ -111,11 +118,17 @@ void Watcher::run() {
         log_.push(LogLevel::kNotice, scope_.describe() + ": 401 Unauthorized; retrying with the token read again");
         break;
       case Next::kBackOffThenList:
-      case Next::kBackOffThenWatch:
+      case Next::kBackOffThenWatch: {
+        const auto delay = backoff_.next(Backoff::Clock::now(), retry_after_);
         set_state("backoff");
-        wait_for(backoff_.next(Backoff::Clock::now(), retry_after_));
+        {
+          std::lock_guard<std::mutex> lock(status_mutex_);
+          backoff_until_ = unix_now() + (delay.count() + 999) / 1000;
+        }
+        wait_for(delay);
         phase = next == Next::kBackOffThenList ? Phase::kList : Phase::kWatch;
         break;
+      }
     }
   }
 }
@@ -132,7 +145,7 @@ void Watcher::note_failure(const char* verb, const ApiStatus& status) {
   }
   if (status.retry_after)
     message += "; the server asks to retry after " + std::to_string(status.retry_after->count() / 1000) + " s";
-  record_error(message);
+  record_error(status.code > 0 ? std::to_string(status.code) : "decode", message);
   retry_after_ = status.retry_after;
 }
 
@@ -170,9 +183,10 @@ AttemptOutcome Watcher::list() {
     }
     if (too_large || !response.transport_error.empty()) {
       OPENSSL_cleanse(body.data(), body.size());
-      record_error("list secrets in " + scope_.describe() + ": " +
-                   (too_large ? "a page exceeds " + std::to_string(options_.max_list_bytes) + " bytes"
-                              : response.transport_error));
+      record_error(too_large ? "too_large" : "transport",
+                   "list secrets in " + scope_.describe() + ": " +
+                       (too_large ? "a page exceeds " + std::to_string(options_.max_list_bytes) + " bytes"
+                                  : response.transport_error));
       outcome.http_status = 0;
       return outcome;
     }
@@ -185,7 +199,7 @@ AttemptOutcome Watcher::list() {
     auto json = nlohmann::json::parse(body, nullptr, false);
     OPENSSL_cleanse(body.data(), body.size());  // it holds every Secret of the page
     if (!json.is_object() || !json.contains("items") || !json["items"].is_array()) {
-      record_error("list secrets in " + scope_.describe() + ": the response is not a SecretList");
+      record_error("decode", "list secrets in " + scope_.describe() + ": the response is not a SecretList");
       outcome.http_status = 0;
       return outcome;
     }
@@ -209,8 +223,9 @@ AttemptOutcome Watcher::list() {
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_resource_version_ = resource_version_;
-    last_sync_at_ = unix_now();
+    ++lists_completed_;
   }
+  note_sync();
   log_.push(LogLevel::kInfo, "listed secrets in " + scope_.describe() + " at resourceVersion " + resource_version_);
   outcome.succeeded = true;
   return outcome;
@@ -245,12 +260,13 @@ AttemptOutcome Watcher::watch() {
       if (!handle_event(event, &outcome)) stream_error = true;
     });
     if (result == EventFramer::Result::kOversize) {
-      record_error("watch secrets in " + scope_.describe() + ": an event exceeds " +
+      record_error("too_large", "watch secrets in " + scope_.describe() + ": an event exceeds " +
                    std::to_string(options_.max_event_bytes) + " bytes; dropping the stream");
       return false;
     }
     if (result == EventFramer::Result::kGarbage) {
-      record_error("watch secrets in " + scope_.describe() + ": the stream holds something that is not a JSON event");
+      record_error("decode",
+                   "watch secrets in " + scope_.describe() + ": the stream holds something that is not a JSON event");
       return false;
     }
     return !stream_error;
@@ -273,7 +289,7 @@ AttemptOutcome Watcher::watch() {
   }
   if (stream_error || response.aborted_by_callback) return outcome;  // handle_event said why
   if (!response.transport_error.empty()) {
-    record_error("watch secrets in " + scope_.describe() + ": " + response.transport_error);
+    record_error("transport", "watch secrets in " + scope_.describe() + ": " + response.transport_error);
     outcome.http_status = 0;
     return outcome;
   }
@@ -291,7 +307,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   }
   if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
       !event.contains("object") || !event["object"].is_object()) {
-    record_error("watch secrets in " + scope_.describe() + ": an event is not of the form {type, object}");
+    record_error("decode", "watch secrets in " + scope_.describe() + ": an event is not of the form {type, object}");
     return false;
   }
   const std::string type = event["type"].get<std::string>();
@@ -299,6 +315,10 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   if (type == "ERROR") {
     ApiStatus status = parse_status_object(object);
     if (status.code == 410 || status.reason == "Expired" || status.reason == "Gone") {
+      {
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        ++errors_["410"];  // expected now and then (compaction), but worth counting
+      }
       log_.push(LogLevel::kInfo, "watch secrets in " + scope_.describe() + ": " + status.message + "; listing again");
       outcome->expired = true;
     } else {
@@ -324,7 +344,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
       store_.remove(secret->id(), rv);
     }
   } else {
-    record_error("watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");
+    record_error("decode", "watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");
     return false;
   }
   if (!rv.empty()) {
@@ -332,6 +352,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_resource_version_ = rv;
   }
+  note_sync();
   return true;
 }
 
@@ -347,6 +368,8 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
   Secret& secret = std::get<Secret>(decoded);
   store::SecretUpdate update;
   update.id = secret.id();
+  update.uid = secret.uid;
+  update.observed_at_ms = unix_now_ms();
   update.resource_version = secret.resource_version;
   update.data_digest = secret.data_digest;
   if (!secret.has_tls_keys) return update;  // not (or no longer) a TLS Secret
@@ -400,11 +423,24 @@ void Watcher::wait_for(std::chrono::milliseconds delay) {
 void Watcher::set_state(const char* state) {
   std::lock_guard<std::mutex> lock(status_mutex_);
   state_ = state;
+  if (state_ != "backoff") backoff_until_ = 0;
+  // Down from the first failure (or stop) until the next LIST completes or an
+  // event arrives (note_sync); listing again after a 410 does not count.
+  if ((state_ == "backoff" || state_ == "stopped") && down_since_ == 0) down_since_ = unix_now();
 }
 
-void Watcher::record_error(const std::string& message) {
+void Watcher::note_sync() {
+  const int64_t now = unix_now();
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  last_sync_at_ = now;
+  down_since_ = 0;
+  if (state_ == "watching") last_event_at_ = now;
+}
+
+void Watcher::record_error(const std::string& kind, const std::string& message) {
   log_.push(LogLevel::kError, message);
   std::lock_guard<std::mutex> lock(status_mutex_);
+  ++errors_[kind];
   last_error_ = message;
   last_error_at_ = unix_now();
 }
@@ -412,13 +448,21 @@ void Watcher::record_error(const std::string& message) {
 nlohmann::json Watcher::status() const {
   std::lock_guard<std::mutex> lock(status_mutex_);
   nlohmann::json out = {{"scope", scope_.describe()},
+                        {"server", connection_->server},
                         {"state", state_},
+                        {"up", down_since_ == 0},
+                        {"down_since", down_since_},
+                        {"backoff_until", backoff_until_},
                         {"resource_version", status_resource_version_},
                         {"last_sync_at", last_sync_at_},
+                        {"last_event_at", last_event_at_},
                         {"lists", lists_},
+                        {"relists", lists_completed_ > 1 ? lists_completed_ - 1 : 0},
                         {"watches", watches_},
                         {"events", events_},
-                        {"validations", validations_}};
+                        {"validations", validations_},
+                        {"errors", nlohmann::json::object()}};
+  for (const auto& [kind, count] : errors_) out["errors"][kind] = count;
   if (!last_error_.empty()) out["last_error"] = {{"message", last_error_}, {"at", last_error_at_}};
   return out;
 }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <map>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -59,7 +60,10 @@ class Watcher {
   void note_failure(const char* verb, const ApiStatus& status);
   void wait_for(std::chrono::milliseconds delay);
   void set_state(const char* state);
-  void record_error(const std::string& message);
+  // kind: what failed, as metrics count it: the HTTP status of a refused
+  // request ("403", "429", ...), "transport", "decode" or "too_large".
+  void record_error(const std::string& kind, const std::string& message);
+  void note_sync();  // the scope is known to be in step with the API server now
 
   const std::shared_ptr<const ConnectionConfig> connection_;
   const Scope scope_;
@@ -86,7 +90,12 @@ class Watcher {
   std::string status_resource_version_;
   std::string last_error_;
   int64_t last_error_at_ = 0;
-  int64_t last_sync_at_ = 0;
+  int64_t last_sync_at_ = 0;   // last LIST completed, event or bookmark received (Unix s)
+  int64_t last_event_at_ = 0;  // last watch event of any type (Unix s)
+  int64_t down_since_ = 0;     // not watching since (Unix s); 0 while a watch stream is open
+  int64_t backoff_until_ = 0;  // while backing off: when the next attempt starts (Unix s)
+  std::map<std::string, uint64_t> errors_;  // kind -> count, see record_error
+  uint64_t lists_completed_ = 0;
   uint64_t lists_ = 0;
   uint64_t watches_ = 0;
   uint64_t events_ = 0;

@@ -21,8 +21,9 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-Change change_for(const std::string& id, const tls::ValidBundle& bundle) {
+Change change_for(const std::string& id, const tls::ValidBundle& bundle, int64_t observed_at_ms) {
   Change change;
+  change.observed_at_ms = observed_at_ms;
   change.id = id;
   change.snis = join(bundle.snis);
   change.cert_pem = bundle.cert_pem;
@@ -48,6 +49,20 @@ nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
           {"temporary", bundle.temporary},
           {"key_type", bundle.key_type},
           {"chain_length", bundle.chain_length}};
+}
+
+const char* state_of(bool deleted, bool refused, const tls::ValidBundle* served, bool deferred, int64_t now) {
+  if (deleted && served) return "kept_after_delete";
+  if (refused) return "refused";
+  if (served && served->not_after < now) return "expired";
+  if (deferred) return "deferred";
+  return "serving";
+}
+
+std::string namespace_of(const std::string& id) { return id.substr(0, id.find('/')); }
+std::string name_of(const std::string& id) {
+  const size_t slash = id.find('/');
+  return slash == std::string::npos ? id : id.substr(slash + 1);
 }
 
 }  // namespace
@@ -102,38 +117,52 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   if (!update.accepted && !update.refused) return remove_locked(update.id, update.resource_version, next_generation);
   Entry& entry = entries_[update.id];
   entry.deleted = false;
+  if (!update.uid.empty()) entry.uid = update.uid;
   entry.resource_version = update.resource_version;
   entry.data_digest = update.data_digest;
   if (update.refused) {
-    entry.last_refusal = std::move(update.refused);
-    entry.refused_resource_version = update.resource_version;
+    refuse_locked(entry, std::move(*update.refused), update.resource_version);
     return false;  // the last good bundle, if any, keeps serving
+  }
+  tls::ValidBundle& bundle = *update.accepted;
+  const int64_t now = now_locked();
+  if (bundle.temporary && entry.served && !entry.served->temporary && entry.served->not_after > now) {
+    // cert-manager's placeholder must not push out a real certificate that still works.
+    refuse_locked(entry,
+                  tls::Refusal{"temporary_certificate_not_served",
+                               "a temporary certificate (issuer " + bundle.issuer +
+                                   ") is not served while certificate serial " + entry.served->serial_hex +
+                                   " is still valid"},
+                  update.resource_version);
+    return false;
   }
   entry.last_refusal.reset();
   entry.refused_resource_version.clear();
-  tls::ValidBundle& bundle = *update.accepted;
-  const int64_t now = clock_ ? clock_() : system_clock_seconds();
-  if (bundle.temporary && entry.served && !entry.served->temporary && entry.served->not_after > now) {
-    // cert-manager's placeholder must not push out a real certificate that still works.
-    entry.last_refusal = tls::Refusal{"temporary_certificate_not_served",
-                                      "a temporary certificate (issuer " + bundle.issuer +
-                                          ") is not served while certificate serial " +
-                                          entry.served->serial_hex + " is still valid"};
-    entry.refused_resource_version = update.resource_version;
-    return false;
-  }
+  entry.refused_since = 0;
   if (bundle.not_yet_valid && bundle.deferred_until > now) {
     // Clients refuse a certificate before its notBefore: keep serving the
     // current one and switch when the new one becomes valid.
     entry.deferred = std::move(update.accepted);
+    entry.deferred_observed_at_ms = update.observed_at_ms;
     return false;
   }
   entry.deferred.reset();
   if (entry.served && same_bundle(*entry.served, bundle)) return false;
   entry.served = std::move(update.accepted);
   entry.served_generation = next_generation;
+  entry.served_since = now;
+  entry.served_observed_at_ms = update.observed_at_ms;
   tombstones_.erase(update.id);
   return true;
+}
+
+int64_t Store::now_locked() const { return clock_ ? clock_() : system_clock_seconds(); }
+
+void Store::refuse_locked(Entry& entry, tls::Refusal refusal, const std::string& resource_version) {
+  ++entry.refusals[refusal.code];
+  if (!entry.last_refusal) entry.refused_since = now_locked();
+  entry.last_refusal = std::move(refusal);
+  entry.refused_resource_version = resource_version;
 }
 
 bool Store::remove_locked(const std::string& id, const std::string& resource_version,
@@ -165,13 +194,16 @@ void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
 }
 
 void Store::promote_due_locked() {
-  const int64_t now = clock_ ? clock_() : system_clock_seconds();
+  const int64_t now = now_locked();
   bool changed = false;
   for (auto& [id, entry] : entries_) {
     if (!entry.deferred || entry.deferred->deferred_until > now) continue;
     entry.served = std::move(entry.deferred);
     entry.deferred.reset();
     entry.served_generation = generation_ + 1;
+    entry.served_since = now;
+    // Its latency runs from the moment it became due, not from when it arrived early.
+    entry.served_observed_at_ms = now * 1000;
     tombstones_.erase(id);
     changed = true;
   }
@@ -197,7 +229,7 @@ ChangeSet Store::changes_since(uint64_t since) {
   set.full = since == 0 || since < delta_floor_ || since > generation_;
   for (const auto& [id, entry] : entries_) {
     if (entry.served && (set.full || entry.served_generation > since))
-      set.changes.push_back(change_for(id, *entry.served));
+      set.changes.push_back(change_for(id, *entry.served, entry.served_observed_at_ms));
   }
   if (!set.full) {
     for (const auto& [id, removed_at] : tombstones_) {
@@ -215,17 +247,22 @@ ChangeSet Store::changes_since(uint64_t since) {
 nlohmann::json Store::status() {
   std::lock_guard<std::mutex> lock(mutex_);
   promote_due_locked();
+  const int64_t now = now_locked();
   nlohmann::json secrets = nlohmann::json::array();
   for (const auto& [id, entry] : entries_) {
     nlohmann::json item = {{"id", id},
+                           {"namespace", namespace_of(id)},
+                           {"name", name_of(id)},
+                           {"uid", entry.uid},
                            {"resource_version", entry.resource_version},
-                           {"deleted", entry.deleted}};
+                           {"deleted", entry.deleted},
+                           {"state", state_of(entry.deleted, entry.last_refusal.has_value(),
+                                              entry.served ? &*entry.served : nullptr, entry.deferred.has_value(),
+                                              now)}};
     if (entry.served) {
-      item["state"] = entry.last_refusal ? "serving_last_good" : "serving";
       item["served"] = bundle_status(*entry.served);
-      item["served_generation"] = entry.served_generation;
-    } else {
-      item["state"] = entry.deferred ? "deferred" : "refused";
+      item["served"]["since"] = entry.served_since;
+      item["served"]["generation"] = entry.served_generation;
     }
     if (entry.deferred) {
       item["deferred"] = bundle_status(*entry.deferred);
@@ -234,8 +271,11 @@ nlohmann::json Store::status() {
     if (entry.last_refusal) {
       item["refusal"] = {{"code", entry.last_refusal->code},
                          {"message", entry.last_refusal->message},
-                         {"resource_version", entry.refused_resource_version}};
+                         {"resource_version", entry.refused_resource_version},
+                         {"since", entry.refused_since}};
     }
+    item["refusals"] = nlohmann::json::object();
+    for (const auto& [code, count] : entry.refusals) item["refusals"][code] = count;
     secrets.push_back(std::move(item));
   }
   return {{"generation", synced_ ? generation_ : 0}, {"synced", synced_}, {"secrets", std::move(secrets)}};

@@ -30,7 +30,11 @@ enum class DeletionPolicy {
 // The outcome of looking at one version of one Secret.
 struct SecretUpdate {
   std::string id;                 // "namespace/name"
+  std::string uid;                // metadata.uid: tells a re-created Secret from the old one
   std::string resource_version;
+  // When the watcher received this version (Unix milliseconds): the start of
+  // the event-to-served latency the plugin measures and logs.
+  int64_t observed_at_ms = 0;
   std::string data_digest;        // see kube::Secret::data_digest
   std::optional<tls::ValidBundle> accepted;
   std::optional<tls::Refusal> refused;
@@ -50,6 +54,7 @@ struct Change {
   int64_t not_before = 0;
   int64_t not_after = 0;
   std::string key_type;  // "RSA-2048", "EC-P-256", ...: clients choose between an RSA and an ECDSA one
+  int64_t observed_at_ms = 0;  // when the watcher received this version (Unix ms); 0 when unknown
 };
 
 struct ChangeSet {
@@ -89,7 +94,12 @@ class Store {
   uint64_t generation();
   bool synced() const;
   ChangeSet changes_since(uint64_t generation);
-  // Everything known per Secret, without key material.
+  // Everything known per Secret, without key material. Each Secret has one
+  // `state`, the first that holds of: kept_after_delete (deleted from the
+  // API, its last good bundle still served), refused (the latest version was
+  // refused; `served`, if present, is the last good one), expired (the served
+  // leaf is past notAfter), deferred (a newer bundle waits for its notBefore),
+  // serving.
   nlohmann::json status();
 
   // The clock, in Unix seconds; tests replace it.
@@ -97,15 +107,24 @@ class Store {
 
  private:
   struct Entry {
+    std::string uid;
     std::optional<tls::ValidBundle> served;
     std::optional<tls::ValidBundle> deferred;  // valid only from deferred->deferred_until
     uint64_t served_generation = 0;
+    int64_t served_since = 0;          // Unix seconds the served bundle became served
+    int64_t served_observed_at_ms = 0;   // when its version reached the watcher
+    int64_t deferred_observed_at_ms = 0;
     std::string resource_version;
     std::string data_digest;
     std::optional<tls::Refusal> last_refusal;
     std::string refused_resource_version;
+    int64_t refused_since = 0;  // Unix seconds of the first refusal in the current run of them
+    std::map<std::string, uint64_t> refusals;  // reason code -> versions refused, ever
     bool deleted = false;
   };
+
+  int64_t now_locked() const;
+  void refuse_locked(Entry& entry, tls::Refusal refusal, const std::string& resource_version);
 
   // All three run with mutex_ held; they return true when what is served changed.
   bool apply_locked(SecretUpdate& update, uint64_t next_generation);

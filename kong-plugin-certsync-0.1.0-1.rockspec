@@ -23,6 +23,10 @@ build = {
   build_command = [[cmake -S . -B build-rock -DCMAKE_BUILD_TYPE=Release -DCERTSYNC_BUILD_TESTS=OFF && cmake --build build-rock -j 2]],
   install_command = "true",
   install = {
+    -- The certsync CLI (self-contained: it does not load libcertsync.so), into the tree's bin/.
+    bin = {
+      ["certsync"] = "build-rock/libcertsync/tools/certsync/certsync",
+    },
     -- Into the tree's C module directory: the FFI loader walks package.cpath for it.
     lib = {
       ["libcertsync"] = "build-rock/libcertsync/libcertsync.so",

@@ -107,6 +107,8 @@ local CONFIG_FIELDS = {
     "Secrets per LIST page when (re)listing." },
   { "idle_timeout_seconds", { type = "integer", required = true, default = 180, between = { 75, 3600 } },
     "A watch silent for this long is dead and reopened (the API server sends a bookmark every minute)." },
+  { "ready_watch_down_seconds", { type = "integer", required = true, default = 300, between = { 0, 86400 } },
+    "GET /certsync/ready answers 503 once a watch has been down this long (0: never for that reason; serving goes on either way)." },
   { "library_path", with(ABSOLUTE_PATH, {}),
     "Path of libcertsync.so; unset finds it along lua_package_cpath, where the rock installs it." },
 }

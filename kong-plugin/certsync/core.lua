@@ -10,8 +10,15 @@
 -- it from a per-worker index in the certificate phase.
 local ssl = require "ngx.ssl"
 local certsync_ffi = require "certsync.ffi"
+local json = require "certsync.json"
+local log_limiter = require "certsync.log_limiter"
+local metrics = require "certsync.metrics"
+local metrics_registry = require "certsync.metrics_registry"
 local propagation = require "certsync.propagation"
+local readiness = require "certsync.readiness"
 local sni_index = require "certsync.sni_index"
+local status = require "certsync.status"
+local worker_report = require "certsync.worker_report"
 
 local ngx = ngx
 local ngx_log = ngx.log
@@ -25,13 +32,15 @@ local lookup = sni_index.lookup
 local _M = { _VERSION = "0.1.0" }
 
 local DICT_NAME = "certsync"
-local LEASE_KEY = "owner"
-local STATUS_KEY = "status"
+local LEASE_KEY = status.OWNER_KEY
+local STATUS_KEY = status.LIBRARY_KEY
+local STATUS_AT_KEY = status.LIBRARY_AT_KEY
 local LEASE_TTL = 5           -- seconds a silent owner keeps the watcher before another worker takes over
 local STATUS_EVERY = 1        -- seconds between status publications
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
 local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
+local LOG_WINDOW = 60         -- seconds an identical error or warning is held back after it was logged
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
@@ -53,11 +62,14 @@ local state = {
   retry_at = 0,
   start_error = nil,       -- the last reason the watcher could not start, logged once
   start_attempts = 0,      -- failed starts in a row, shown in the status
+  failing_since = nil,     -- when the watcher first failed to start, in this run of failures
+  watch_down_bound = readiness.DEFAULT_WATCH_DOWN_SECONDS,
   interval = DEFAULT_INTERVAL,
   status_at = 0,
   local_gen = -1,          -- dict generation this worker serves
   bundles = {},            -- id -> { stamp, snis, serial, not_after, cert, key }
   conflicts = {},
+  registry = nil,          -- certsync's own metrics registry (certsync.metrics_registry)
 }
 local index = {}           -- server name -> bundle; replaced whole, never mutated
 
@@ -68,15 +80,18 @@ local fixes = {
   explain = function() return nil end, -- start error -> the fix, or nil
 }
 
-local function log(level, ...)
-  ngx_log(level, "[certsync] ", ...)
-end
+local limiter = log_limiter.new(function(level, message) ngx_log(level, "[certsync] ", message) end, LOG_WINDOW)
 
--- A JSON string literal (status output is built by hand: no JSON library is assumed).
-local function json_string(s)
-  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
-    return string.format("\\u%04x", c:byte())
-  end) .. '"'
+-- Errors and warnings go through the limiter: one that repeats is logged
+-- once a minute with a count; other levels are logged as they come.
+local function log(level, ...)
+  if level <= WARN then
+    local parts = { ... }
+    for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
+    limiter:log(level, table.concat(parts), ngx.now())
+  else
+    ngx_log(level, "[certsync] ", ...)
+  end
 end
 
 local function canonical(settings)
@@ -126,8 +141,10 @@ local function start_watcher(dict)
     local fix = fixes.explain(err)
     if fix then err = err .. "; to fix: " .. fix end
     state.start_attempts = state.start_attempts + 1
-    dict:set(STATUS_KEY, string.format('{"error":%s,"failed_starts":%d,"retry_in_seconds":%d}',
-      json_string(err), state.start_attempts, RETRY_AFTER))
+    state.failing_since = state.failing_since or ngx.now()
+    dict:set(STATUS_KEY, json.encode({ error = err, failed_starts = state.start_attempts,
+                                       retry_in_seconds = RETRY_AFTER, failing_since = state.failing_since }))
+    dict:set(STATUS_AT_KEY, ngx.now())
     -- Once per distinct reason, not every retry: one clear line in the log.
     if err ~= state.start_error then
       log(ERR, "cannot start the watcher: ", err, "; the host's own certificates keep serving",
@@ -139,7 +156,33 @@ local function start_watcher(dict)
   state.watcher_key = state.settings_key
   state.start_error = nil
   state.start_attempts = 0
+  state.failing_since = nil
+  metrics.watcher_started()
   log(NOTICE, "watcher started in worker ", ngx.worker.pid())
+end
+
+local function utc(seconds)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", seconds)
+end
+
+-- One line per accepted change, with how long it took from the watch event
+-- to the shared dict; a full set (first sync, relist) gets one summary line.
+local function log_published(set, generation)
+  if set.full then
+    log(NOTICE, "published ", #set.changes, " certificates (full sync) as generation ", generation)
+    return
+  end
+  local now = ngx.now()
+  for _, change in ipairs(set.changes) do
+    if change.removed then
+      log(NOTICE, change.id, ": no longer served (generation ", generation, ")")
+    else
+      local latency = change.observed_at > 0 and string.format("%d ms", (now - change.observed_at) * 1000) or "unknown"
+      log(NOTICE, change.id, ": serving serial ", change.serial, " for ", change.snis:gsub(" ", ","),
+          ", notAfter ", utc(change.not_after), " (generation ", generation, ", ", latency,
+          " from the watch event to publication)")
+    end
+  end
 end
 
 -- The owner's share of a tick: keep the watcher matching the settings and
@@ -160,7 +203,10 @@ local function own(dict)
     if set then
       local published
       published, err = propagation.publish(dict, set)
-      if published then state.published_lib_gen = set.generation end
+      if published then
+        state.published_lib_gen = set.generation
+        log_published(set, published)
+      end
     end
     if err then log(ERR, err) end
   end
@@ -168,6 +214,9 @@ local function own(dict)
   if now >= state.status_at then
     state.status_at = now + STATUS_EVERY
     dict:set(STATUS_KEY, watcher:status_json())
+    dict:set(STATUS_AT_KEY, now)
+    local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
+    metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready)
   end
 end
 
@@ -179,16 +228,32 @@ local function parse_bundle(bundle)
   if not key then return nil, "private key: " .. tostring(err) end
   return { stamp = bundle.stamp, id = bundle.id, snis = bundle.snis, serial = bundle.serial,
            not_before = bundle.not_before, not_after = bundle.not_after, key_type = bundle.key_type,
-           cert = cert, key = key }
+           observed_at = bundle.observed_at, cert = cert, key = key }
+end
+
+-- Event-to-served latency of what this worker has just started serving.
+-- Not on its first load (after a start or reload the events are old news),
+-- and only for new certificates, not for bundles merely published again.
+local function observe_latencies(before, after, first_load)
+  if first_load then return end
+  local now = ngx.now()
+  for id, bundle in pairs(after) do
+    local old = before[id]
+    if bundle.observed_at and bundle.observed_at > 0 and (not old or old.serial ~= bundle.serial) then
+      metrics.observe_latency(now - bundle.observed_at)
+    end
+  end
 end
 
 -- Every worker's share of a tick: converge on the published generation.
 local function converge(dict)
   local gen = propagation.published_generation(dict)
   if gen == state.local_gen then return end
+  local before = state.bundles
   state.bundles = propagation.collect(dict, state.bundles, parse_bundle, function(id, err)
     log(ERR, id, ": cannot be loaded in this worker (", err, "); keeping what it served before")
   end)
+  observe_latencies(before, state.bundles, state.local_gen < 0)
   local conflicts
   index, conflicts = sni_index.build(state.bundles)
   for _, c in ipairs(conflicts) do
@@ -196,9 +261,14 @@ local function converge(dict)
   end
   state.conflicts = conflicts
   state.local_gen = gen
+  local ok, err = worker_report.publish(dict, ngx.worker.id(), ngx.worker.pid(), gen, state.bundles)
+  if not ok then log(ERR, "cannot report what this worker serves: ", err) end
+  metrics.update_worker(ngx.worker.id(), gen)
 end
 
 local function work(dict)
+  worker_report.heartbeat(dict, ngx.worker.id())
+  limiter:flush(ngx.now())
   if hold_lease(dict, ngx.worker.pid()) then
     own(dict)
   elseif state.watcher then
@@ -225,21 +295,40 @@ local function tick(premature)
   end
 end
 
--- settings: { server, ca_file, token_file, namespace, deletion_policy, ... }
--- (strings, see certsync.h) plus `lib_path` (optional) and `poll_interval`
--- (seconds, default 0.2). May be nil and given later through configure().
--- host_fixes (optional): { shared_dict = "what to add", explain = function(err) }
--- so that a missing prerequisite names the host's own fix.
-function _M.init_worker(settings, host_fixes)
-  if host_fixes then
-    fixes.shared_dict = host_fixes.shared_dict or fixes.shared_dict
-    fixes.explain = host_fixes.explain or fixes.explain
+-- Registers the metrics in certsync's own registry and in the host's
+-- (Kong's prometheus registry), and forgets workers a reload removed.
+local function init_metrics(dict, host)
+  state.registry = metrics_registry.new(dict, host.metrics_prefix)
+  local registries = { state.registry }
+  for _, extra in ipairs(host.metrics_registries or {}) do registries[#registries + 1] = extra end
+  metrics.init_worker(registries)
+  if ngx.worker.id() == 0 then
+    metrics.forget_workers_beyond(dict, ngx.worker.count())
+    worker_report.forget_beyond(dict, ngx.worker.count())
   end
-  if not ngx.shared[DICT_NAME] then
+end
+
+-- settings: { server, ca_file, token_file, namespace, deletion_policy, ... }
+-- (strings, see certsync.h) plus `lib_path` (optional), `poll_interval`
+-- (seconds, default 0.2) and `ready_watch_down_seconds` (default 300). May be
+-- nil and given later through configure().
+-- host (optional): what the host adds:
+--   shared_dict = "what to add", explain = function(err): a missing
+--     prerequisite names the host's own fix;
+--   metrics_registries = { registry }: more registries to feed (Kong's);
+--   metrics_prefix = "kong_": put before metric names in certsync's own output.
+function _M.init_worker(settings, host)
+  host = host or {}
+  fixes.shared_dict = host.shared_dict or fixes.shared_dict
+  fixes.explain = host.explain or fixes.explain
+  local dict = ngx.shared[DICT_NAME]
+  if not dict then
     log(ERR, "no shared dict \"", DICT_NAME, "\": ", fixes.shared_dict,
         "; the host's own certificates keep serving")
     return nil, "no shared dict"
   end
+  local ok_metrics, metrics_err = pcall(init_metrics, dict, host)
+  if not ok_metrics then log(ERR, "cannot set up the metrics: ", metrics_err) end
   _M.configure(settings)
   -- Serve what the node already has before the first handshake reaches this
   -- worker: after a reload the shared dict still holds every bundle, and a
@@ -267,7 +356,9 @@ function _M.configure(settings)
   local previous_key = state.settings_key
   local lib_settings = {}
   for k, v in pairs(settings) do
-    if k ~= "lib_path" and k ~= "poll_interval" then lib_settings[k] = tostring(v) end
+    if k ~= "lib_path" and k ~= "poll_interval" and k ~= "ready_watch_down_seconds" then
+      lib_settings[k] = tostring(v)
+    end
   end
   if lib_settings.in_cluster == "true" then
     lib_settings.in_cluster_host = lib_settings.in_cluster_host or IN_CLUSTER_HOST
@@ -277,6 +368,7 @@ function _M.configure(settings)
   state.settings_key = canonical(lib_settings)
   state.lib_path = settings.lib_path
   state.interval = tonumber(settings.poll_interval) or DEFAULT_INTERVAL
+  state.watch_down_bound = tonumber(settings.ready_watch_down_seconds) or readiness.DEFAULT_WATCH_DOWN_SECONDS
   if state.settings_key ~= previous_key then state.retry_at = 0 end
 end
 
@@ -308,23 +400,99 @@ function _M.certificate()
   end
 end
 
--- What this worker serves, and the watcher's status as the owner last published it.
-function _M.status_json()
+local function node_view(dict)
+  return status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
+end
+
+local function served_for_sni(name)
+  local entry = lookup(index, name)
+  if not entry then return nil end
+  local ids = { entry.first.id }
+  if entry.second then ids[2] = entry.second.id end
+  return json.array(ids)
+end
+
+-- The node's status (see certsync.status) as a Lua table, or nil, err.
+-- filters: { sni = NAME, secret = "namespace/name" }, both optional.
+function _M.status(filters)
   local dict = ngx.shared[DICT_NAME]
-  local serving = {}
-  for id, b in pairs(state.bundles) do
-    serving[#serving + 1] = string.format('{"id":%s,"serial":%s,"not_after":%d}',
-      json_string(id), json_string(b.serial), b.not_after or 0)
+  if not dict then return nil, "no shared dict \"" .. DICT_NAME .. "\": " .. fixes.shared_dict end
+  return status.build(node_view(dict), {
+    id = ngx.worker.id(), pid = ngx.worker.pid(), generation = state.local_gen,
+    conflicts = state.conflicts, served_for_sni = served_for_sni,
+  }, filters)
+end
+
+-- The status as JSON: what every worker serves, the watcher, every Secret.
+function _M.status_json(filters)
+  local result, err = _M.status(filters)
+  if not result then return json.encode({ error = err }) end
+  return status.encode(result)
+end
+
+-- Filters from a request's query (?sni=NAME&secret=ns/name), normalised as
+-- the certificate phase sees names. Returns filters, or nil, err.
+function _M.status_filters(args)
+  local filters = {}
+  for _, key in ipairs({ "sni", "secret" }) do
+    local value = args[key]
+    if type(value) == "table" then return nil, key .. " is given more than once" end
+    if value == true or value == "" then return nil, key .. " needs a value" end
+    if value ~= nil then filters[key] = tostring(value) end
   end
-  local conflicts = {}
-  for _, c in ipairs(state.conflicts) do
-    conflicts[#conflicts + 1] = string.format('{"sni":%s,"winner":%s,"loser":%s}',
-      json_string(c.sni), json_string(c.winner), json_string(c.loser))
+  if filters.sni then filters.sni = filters.sni:lower():gsub("%.$", "") end
+  if filters.secret and not filters.secret:match("^[^/]+/[^/]+$") then
+    return nil, "secret must be namespace/name"
   end
-  return string.format(
-    '{"worker":{"pid":%d,"generation":%d,"serving":[%s],"conflicts":[%s]},"owner_pid":%s,"library":%s}',
-    ngx.worker.pid(), state.local_gen, table.concat(serving, ","), table.concat(conflicts, ","),
-    tostring(dict and dict:get(LEASE_KEY) or "null"), dict and dict:get(STATUS_KEY) or "null")
+  return filters
+end
+
+-- Readiness: true, or false and a one-line reason.
+function _M.ready()
+  local dict = ngx.shared[DICT_NAME]
+  if not dict then return false, "no shared dict \"" .. DICT_NAME .. "\": " .. fixes.shared_dict end
+  local view = node_view(dict)
+  return view.ready, view.not_ready_reason
+end
+
+-- The metrics in the Prometheus text format, from certsync's own registry.
+-- opts.prefix: put before every name (Kong's registry uses "kong_").
+function _M.metrics(opts)
+  if not state.registry then return nil, "certsync has not been initialised in this worker" end
+  return state.registry:render(opts and opts.prefix)
+end
+
+-- Content handlers for plain nginx (Kong has its own in status_api.lua):
+--   location = /certsync/status  { content_by_lua_block { require("certsync.core").serve_status() } }
+--   location = /certsync/ready   { content_by_lua_block { require("certsync.core").serve_ready() } }
+--   location = /certsync/metrics { content_by_lua_block { require("certsync.core").serve_metrics() } }
+function _M.serve_status()
+  local filters, err = _M.status_filters(ngx.req.get_uri_args())
+  ngx.header["Content-Type"] = "application/json"
+  if not filters then
+    ngx.status = 400
+    ngx.say(json.encode({ error = err }))
+    return
+  end
+  ngx.say(_M.status_json(filters))
+end
+
+function _M.serve_ready()
+  local ok, reason = _M.ready()
+  ngx.header["Content-Type"] = "text/plain"
+  ngx.status = ok and 200 or 503
+  ngx.say(ok and "ready" or ("not ready: " .. reason))
+end
+
+function _M.serve_metrics(opts)
+  local text, err = _M.metrics(opts)
+  ngx.header["Content-Type"] = "text/plain; version=0.0.4"
+  if not text then
+    ngx.status = 503
+    ngx.say("# ", err)
+    return
+  end
+  ngx.print(text)
 end
 
 return _M

@@ -61,7 +61,7 @@ end
 
 local function secret_status(server, id)
   local status = json.decode(server:status())
-  for _, entry in ipairs(status and status.library and status.library.secrets or {}) do
+  for _, entry in ipairs(status and status.secrets or {}) do
     if entry.id == id then return entry end
   end
 end

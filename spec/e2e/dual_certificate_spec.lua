@@ -47,11 +47,13 @@ describe("two Secrets, RSA and ECDSA, for one name", function()
   it("reports a name claimed twice with one kind of key as a conflict, and serves the winner", function()
     local newer = stack:cert("newer", { SNI }) -- ECDSA as well: the later notBefore wins, then the smaller name
     stack.api:apply_tls_secret("dual-ec-zz", newer.crt, newer.key)
-    local status = proc.wait_until("the conflict in the status", 10, function()
-      local s = stack.nginx:status()
-      return s:find('"conflicts":[{"sni":"' .. SNI .. '"', 1, true) and s
+    local conflict = proc.wait_until("the conflict in the status", 10, function()
+      local status = stack.nginx:status_table()
+      for _, c in ipairs(status and status.this_worker.conflicts or {}) do
+        if c.sni == SNI then return c end
+      end
     end)
-    local winner = status:match('"winner":"default/([%w-]+)"')
+    local winner = conflict.winner:match("^default/([%w-]+)$")
     local serial_of = { ["dual-ec"] = ec.serial, ["dual-ec-zz"] = newer.serial }
     assert.is_not_nil(serial_of[winner])
     proc.wait_until("every worker to serve the winner", 10, function()

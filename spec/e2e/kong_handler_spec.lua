@@ -57,6 +57,8 @@ local function start(opts)
       http_lua = "  init_worker_by_lua_block { " .. host .. ".init_worker() }",
       certificate_lua = host .. ".certificate()",
       status_lua = host .. ".status_api('/certsync/status')",
+      ready_lua = host .. ".status_api('/certsync/ready')",
+      metrics_lua = host .. ".status_api('/certsync/metrics')",
     }
   end })
 end

@@ -75,7 +75,10 @@ describe("a TLS Secret watched by certsync in nginx", function()
       local s = server:status()
       return s:find('"code":"key_mismatch"', 1, true) and s, s
     end)
-    assert.truthy(status:find('"state":"serving_last_good"', 1, true))
+    local secret = server:status_table("?secret=default/app-tls").secrets[1]
+    assert.equal("refused", secret.state)
+    assert.equal("key_mismatch", secret.refusal.code)
+    assert.equal(b.serial, secret.served.serial:upper())  -- the last good one still serves
     assert(all_handshakes_serve(server.port, b.serial, 20))
     assert.is_nil(status:find("PRIVATE KEY", 1, true))
   end)

@@ -94,6 +94,11 @@ function _M.init(line, path)
       exit = function(status, body, headers)
         ngx.status = status
         for name, value in pairs(headers or {}) do ngx.header[name] = value end
+        -- Kong encodes a table body as JSON.
+        if type(body) == "table" then
+          ngx.header["Content-Type"] = "application/json; charset=utf-8"
+          body = require("cjson.safe").encode(body)
+        end
         ngx.print(body)
         return ngx.exit(status)
       end,

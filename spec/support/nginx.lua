@@ -1,5 +1,6 @@
 -- A real nginx with lua-nginx-module, configured the way the README tells
 -- users to wire certsync into plain nginx.
+local json = require "dkjson"
 local proc = require "spec.support.proc"
 local q = proc.shell_quote
 
@@ -15,7 +16,8 @@ local free_port = require "spec.support.ports"
 --         http_lua / certificate_lua (replace the init_worker block and the
 --         certificate phase's code, e.g. to host the Kong handler),
 --         init_lua (init_by_lua code, run in the master), env = { NAME = value },
---         status_lua (the status location's content code) }
+--         status_lua, ready_lua, metrics_lua (the content code of
+--         /certsync/status, /ready and /metrics on the status port) }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
   repeat self.status_port = free_port() until self.status_port ~= self.port
@@ -56,7 +58,11 @@ function _M.start(dir, opts)
     "  server {",
     "    listen 127.0.0.1:" .. self.status_port .. " reuseport;",
     "    location = /certsync/status { content_by_lua_block { " ..
-      (opts.status_lua or "ngx.say(require('certsync.core').status_json())") .. " } }",
+      (opts.status_lua or "require('certsync.core').serve_status()") .. " } }",
+    "    location = /certsync/ready { content_by_lua_block { " ..
+      (opts.ready_lua or "require('certsync.core').serve_ready()") .. " } }",
+    "    location = /certsync/metrics { content_by_lua_block { " ..
+      (opts.metrics_lua or "require('certsync.core').serve_metrics()") .. " } }",
     "  }",
     "}",
   }, "\n")
@@ -77,23 +83,40 @@ function Nginx:worker_pids()
   return pids
 end
 
-function Nginx:status()
-  return (proc.run(string.format("curl -sS http://127.0.0.1:%d/certsync/status", self.status_port)))
+-- The status endpoint's body; query: e.g. "?sni=a.example.test".
+function Nginx:status(query)
+  return (proc.run(string.format("curl -sS 'http://127.0.0.1:%d/certsync/status%s'", self.status_port, query or "")))
 end
 
--- Asks the status endpoint until every worker has answered; returns
--- { [pid] = { generation = n, serials = { [id] = serial } } }.
+-- The status, decoded (nil when the body is not JSON).
+function Nginx:status_table(query)
+  return json.decode(self:status(query))
+end
+
+-- GET path on the status port: body, HTTP status code.
+function Nginx:get(path)
+  local out = proc.run(string.format("curl -sS -w '\n%%{http_code}' 'http://127.0.0.1:%d%s'", self.status_port, path))
+  local body, code = out:match("^(.*)\n(%d+)%s*$")
+  return body, tonumber(code)
+end
+
+-- What each worker serves, from the workers' reports in the status:
+-- { [pid] = { generation = n, serials = { [id] = serial } } }, once every
+-- running worker has reported.
 function Nginx:status_per_worker(seconds)
-  local want, seen = #self:worker_pids(), {}
-  local count = 0
-  proc.wait_until("every worker to answer the status endpoint", seconds or 10, function()
-    local s = self:status()
-    local pid = tonumber(s:match('"worker":{"pid":(%d+)'))
-    if pid and not seen[pid] then
-      local serials = {}
-      for id, serial in s:gmatch('{"id":"([^"]+)","serial":"(%x+)"') do serials[id] = serial end
-      seen[pid] = { generation = tonumber(s:match('"generation":(%-?%d+)')), serials = serials }
-      count = count + 1
+  local seen
+  proc.wait_until("every worker to report in the status", seconds or 10, function()
+    local running, want = {}, 0
+    for _, pid in ipairs(self:worker_pids()) do running[pid], want = true, want + 1 end
+    local status = self:status_table()
+    if not status or type(status.workers) ~= "table" then return false end
+    seen = {}
+    local count = 0
+    for _, worker in ipairs(status.workers) do
+      if running[worker.pid] and not worker.stale then
+        seen[worker.pid] = { generation = worker.generation, serials = worker.serials or {} }
+        count = count + 1
+      end
     end
     return count >= want
   end)

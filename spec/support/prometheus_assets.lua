@@ -4,9 +4,15 @@
 -- instead of drawing an empty panel or an alert that can never fire.
 local _M = {}
 
--- The exporter's families and their types: the contract the fixture
--- spec/fixtures/metrics/sample.prom and the real exporter are held to.
-_M.certsync_families = {
+-- The prefix Kong's Prometheus plugin gives its registry
+-- (`prometheus.init("prometheus_metrics", "kong_")`): every family certsync
+-- registers there as certsync_* is exposed as kong_certsync_*, on Kong's
+-- /metrics and on certsync's /certsync/metrics alike. The rules, the dashboard
+-- and the fixture use those names.
+_M.KONG_PREFIX = "kong_"
+
+-- The exporter's families and their types, as certsync registers them.
+local FAMILIES = {
   certsync_certificate_expiry_timestamp_seconds = "gauge",
   certsync_certificate_info = "gauge",
   certsync_secret_refused = "gauge",
@@ -23,6 +29,19 @@ _M.certsync_families = {
   certsync_event_to_served_seconds = "histogram",
   certsync_ready = "gauge",
 }
+
+-- The exporter's families and their types, { name = type }, as exposed under
+-- `prefix`: by default Kong's "kong_" (kong_certsync_*), the contract the
+-- fixture spec/fixtures/metrics/sample.prom and the real exporter are held
+-- to; "" gives the names plain nginx's certsync.metrics() emits without a
+-- prefix. A fresh table on every call.
+function _M.certsync_families(prefix)
+  if prefix == nil then prefix = _M.KONG_PREFIX end
+  assert(type(prefix) == "string", "prefix must be a string")
+  local families = {}
+  for name, kind in pairs(FAMILIES) do families[prefix .. name] = kind end
+  return families
+end
 
 local function set(list)
   local s = {}

@@ -1,8 +1,9 @@
 -- deploy/grafana/certsync-dashboard.json: it parses, every panel queries the
 -- `${datasource}` variable, every query is PromQL promtool accepts, and every
--- metric name it uses is one the exporter emits, as written down in
--- spec/fixtures/metrics/sample.prom (the e2e holds the real exporter's body
--- to the same check). Also the checker itself (spec/support/prometheus_assets).
+-- metric name it uses is one the exporter emits, under Kong's kong_ prefix, as
+-- written down in spec/fixtures/metrics/sample.prom (the e2e holds the real
+-- exporter's body to the same check). Also the checker itself
+-- (spec/support/prometheus_assets).
 local proc = require "spec.support.proc"
 local assets = require "spec.support.prometheus_assets"
 local json = require "dkjson"
@@ -111,7 +112,7 @@ describe("the Grafana dashboard", function()
     for _, expr in ipairs((assets.dashboard_exprs(DASHBOARD))) do
       for _, name in ipairs(assets.metric_names_in_expr(expr)) do used[name] = true end
     end
-    for family, kind in pairs(assets.certsync_families) do
+    for family, kind in pairs(assets.certsync_families()) do
       local name = kind == "histogram" and family .. "_bucket" or family
       assert.is_true(used[name] or false, name)
     end
@@ -120,13 +121,13 @@ describe("the Grafana dashboard", function()
   it("fails the check when a query misspells a metric name, in a panel or a variable", function()
     local dashboard = load_dashboard()
     local panel = panels_of(dashboard)[1]
-    panel.targets[1].expr = panel.targets[1].expr:gsub("certsync_ready", "certsync_readyy")
-    variable(dashboard, "secret").query = "label_values(certsync_certificate_expiry_seconds, secret)"
+    panel.targets[1].expr = panel.targets[1].expr:gsub("kong_certsync_ready", "kong_certsync_readyy")
+    variable(dashboard, "secret").query = "label_values(kong_certsync_certificate_expiry_seconds, secret)"
     local path = os.tmpname()
     proc.write_file(path, json.encode(dashboard))
     local exprs = assets.dashboard_exprs(path)
     os.remove(path)
-    assert.same({ "certsync_certificate_expiry_seconds", "certsync_readyy" },
+    assert.same({ "kong_certsync_certificate_expiry_seconds", "kong_certsync_readyy" },
       assets.unknown_names(exprs, exposition))
   end)
 end)
@@ -138,10 +139,10 @@ describe("the fixture exposition spec/fixtures/metrics/sample.prom", function()
     assert.equal("", out)
   end)
 
-  it("declares every certsync family with its type, and nothing else", function()
+  it("declares every certsync family with its type, under Kong's kong_ prefix, and nothing else", function()
     local declared = {}
     for family, kind in assert(proc.read_file(FIXTURE)):gmatch("# TYPE (%S+) (%S+)") do declared[family] = kind end
-    assert.same(assets.certsync_families, declared)
+    assert.same(assets.certsync_families(), declared)
   end)
 end)
 
@@ -165,10 +166,29 @@ describe("prometheus_assets", function()
     assert.same({ "x" }, names('x{job!="kong", a!~"b", c=~"d", e="f", g = "h"}'))
   end)
 
+  it("names the families with Kong's kong_ prefix, or with the prefix given", function()
+    local kong = assets.certsync_families()
+    assert.equal("gauge", kong.kong_certsync_ready)
+    assert.equal("histogram", kong.kong_certsync_event_to_served_seconds)
+    assert.is_nil(kong.certsync_ready)
+    assert.same(kong, assets.certsync_families("kong_"))
+    local plain, count = assets.certsync_families(""), 0
+    for family, kind in pairs(plain) do
+      assert.is_truthy(family:match("^certsync_"), family)
+      assert.equal(kind, kong["kong_" .. family], family)
+      count = count + 1
+    end
+    local kong_count = 0
+    for _ in pairs(kong) do kong_count = kong_count + 1 end
+    assert.equal(kong_count, count)
+    kong.kong_certsync_ready = nil -- a fresh table each time
+    assert.equal("gauge", assets.certsync_families().kong_certsync_ready)
+  end)
+
   it("takes the selector out of Grafana variable queries", function()
     assert.equal('m{a="b,c"}', assets.variable_query_expr('label_values(m{a="b,c"}, lbl)'))
     assert.is_nil(assets.variable_query_expr("label_values(instance)"))
-    assert.is_nil(assets.variable_query_expr("metrics(certsync_.*)"))
+    assert.is_nil(assets.variable_query_expr("metrics(kong_certsync_.*)"))
     assert.equal("sum(x)", assets.variable_query_expr("query_result(sum(x))"))
   end)
 

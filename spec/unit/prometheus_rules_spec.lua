@@ -159,7 +159,7 @@ describe("the Prometheus alert rules", function()
   end)
 
   it("catch a broken rule: promtool check rules fails on one", function()
-    local broken = with_rule_fields(rules_text, "CertsyncWatchDown", { expr = "certsync_watch_up ==" })
+    local broken = with_rule_fields(rules_text, "CertsyncWatchDown", { expr = "kong_certsync_watch_up ==" })
     local path = os.tmpname()
     proc.write_file(path, broken)
     local out, ok = promtool("check rules " .. q(path))

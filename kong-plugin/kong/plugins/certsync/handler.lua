@@ -46,11 +46,37 @@ local function discover(premature)
   end
 end
 
+-- Kong's prometheus plugin, when it is in `plugins`, owns a registry that
+-- other plugins may add metrics to (exporter.get_prometheus(), Kong 2.8 and
+-- 3.x; nil when its shared dict is missing). Its /metrics then shows
+-- certsync's series too, named kong_certsync_* (the registry's prefix); Kong
+-- 3.x shows them only while a prometheus plugin is enabled.
+local function kong_prometheus()
+  local ok, exporter = pcall(require, "kong.plugins.prometheus.exporter")
+  if not ok or type(exporter) ~= "table" or type(exporter.get_prometheus) ~= "function" then return nil end
+  local got, prometheus = pcall(exporter.get_prometheus)
+  return got and prometheus or nil
+end
+
+-- What certsync.core needs to know of Kong.
+local function host()
+  local registries = {}
+  local prometheus = kong_prometheus()
+  if prometheus then registries[1] = prometheus end
+  return {
+    shared_dict = kong_config.fixes.shared_dict,
+    explain = kong_config.fixes.explain,
+    metrics_registries = registries,
+    -- /certsync/metrics uses the names Kong's /metrics gives the same series.
+    metrics_prefix = "kong_",
+  }
+end
+
 function CertsyncHandler:init_worker()
   -- Kong also runs init_worker in the stream subsystem, which has its own
   -- shared dicts and no certificate phase for this plugin yet.
   if ngx.config.subsystem ~= "http" then return end
-  if not core.init_worker(nil, kong_config.fixes) then return end
+  if not core.init_worker(nil, host()) then return end
   -- Kong 3.x calls configure() at the end of init_worker, before this timer
   -- runs; the timer then sees it and stops.
   local ok, err = ngx.timer.at(0, discover)

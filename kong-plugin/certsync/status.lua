@@ -1,0 +1,141 @@
+-- certsync.status: the node as operators see it, from whichever worker
+-- answers: what the watcher knows of every Secret, what each worker serves,
+-- whether the node is ready, and why not. Built from the shared dict (the
+-- owner's copy of the library's status, the workers' reports), encoded with
+-- cjson. Never holds key material: the library's status has none and the
+-- workers report serials only.
+local json = require "certsync.json"
+local readiness = require "certsync.readiness"
+local worker_report = require "certsync.worker_report"
+
+local _M = {}
+
+_M.LIBRARY_KEY = "status"        -- the library's status JSON, or the reason the watcher cannot start
+_M.LIBRARY_AT_KEY = "status_at"  -- when the owner wrote it
+_M.OWNER_KEY = "owner"
+
+-- What the status, the readiness check and the metrics share.
+function _M.node_view(dict, published_generation, watch_down_bound)
+  local now = ngx.now()
+  local view = {
+    now = now,
+    published_generation = published_generation,
+    owner_pid = dict:get(_M.OWNER_KEY),
+    library = json.decode(dict:get(_M.LIBRARY_KEY)),
+    library_at = dict:get(_M.LIBRARY_AT_KEY),
+    workers = worker_report.read_all(dict, ngx.worker.count(), now),
+    watch_down_bound = watch_down_bound,
+  }
+  if type(view.library) ~= "table" then view.library = nil end
+  view.ready, view.not_ready_reason = readiness.check(view)
+  return view
+end
+
+-- Does `name` fall under `sni` (exact, or a one-label wildcard)?
+local function covers(sni, name)
+  if sni == name then return "exact" end
+  if sni:sub(1, 2) == "*." then
+    local dot = name:find(".", 1, true)
+    if dot and dot > 1 and name:sub(dot + 1) == sni:sub(3) then return "wildcard" end
+  end
+end
+
+local function matches(secret, filters)
+  if filters.secret and secret.id ~= filters.secret then return false end
+  if filters.sni then
+    for _, part in ipairs({ "served", "deferred" }) do
+      local bundle = secret[part]
+      for _, sni in ipairs(type(bundle) == "table" and type(bundle.snis) == "table" and bundle.snis or {}) do
+        local how = covers(sni, filters.sni)
+        if how then
+          secret.matched = how
+          return true
+        end
+      end
+    end
+    return false
+  end
+  return true
+end
+
+local function as_arrays(secret)
+  for _, part in ipairs({ "served", "deferred" }) do
+    local bundle = secret[part]
+    if type(bundle) == "table" and type(bundle.snis) == "table" then bundle.snis = json.array(bundle.snis) end
+  end
+end
+
+-- filters: { sni = NAME, secret = "ns/name" } (either may be nil).
+-- this_worker: { id, pid, generation, conflicts, served_for_sni = fn(name) }.
+function _M.build(view, this_worker, filters)
+  filters = filters or {}
+  local library = view.library or {}
+  local secrets, wanted = {}, {}
+  for _, secret in ipairs(type(library.secrets) == "table" and library.secrets or {}) do
+    if matches(secret, filters) then
+      local current = type(secret.served) == "table" and secret.served.serial or nil
+      local behind = {}
+      for _, w in ipairs(view.workers) do
+        if current and not w.missing and type(w.serials) == "table" and w.serials[secret.id] ~= current then
+          behind[#behind + 1] = w.id
+        end
+      end
+      secret.workers_behind = json.array(behind)
+      as_arrays(secret)
+      secrets[#secrets + 1] = secret
+      wanted[secret.id] = true
+    end
+  end
+  local filtered = filters.sni or filters.secret
+  local workers = {}
+  for _, w in ipairs(view.workers) do
+    local serials = {}
+    for id, serial in pairs(type(w.serials) == "table" and w.serials or {}) do
+      if not filtered or wanted[id] then serials[id] = serial end
+    end
+    workers[#workers + 1] = {
+      id = w.id, pid = w.pid, generation = w.generation, missing = w.missing or nil, stale = w.stale,
+      last_tick = w.last_tick, serials = serials,
+      behind = not w.missing and w.generation ~= view.published_generation,
+    }
+  end
+  local watcher = {}
+  for k, v in pairs(library) do
+    if k ~= "secrets" then watcher[k] = v end
+  end
+  watcher.scopes = json.array(type(library.watchers) == "table" and library.watchers or {})
+  watcher.watchers = nil
+  watcher.published_at = view.library_at
+  local conflicts = {}
+  for _, c in ipairs(this_worker.conflicts or {}) do
+    if not filters.sni or covers(c.sni, filters.sni) then conflicts[#conflicts + 1] = c end
+  end
+  local out = {
+    node = {
+      published_generation = view.published_generation,
+      owner_pid = view.owner_pid,
+      worker_count = #view.workers,
+      ready = view.ready,
+      not_ready_reason = view.not_ready_reason,
+    },
+    watcher = watcher,
+    workers = json.array(workers),
+    secrets = json.array(secrets),
+    this_worker = {
+      id = this_worker.id, pid = this_worker.pid, generation = this_worker.generation,
+      conflicts = json.array(conflicts),
+    },
+    filter = (filters.sni or filters.secret) and filters or nil,
+  }
+  if filters.sni and this_worker.served_for_sni then
+    -- What this worker would answer a client asking for that name.
+    out.this_worker.serves_for_sni = this_worker.served_for_sni(filters.sni) or json.null
+  end
+  return out
+end
+
+function _M.encode(status)
+  return json.encode(status)
+end
+
+return _M

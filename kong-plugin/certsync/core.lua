@@ -40,7 +40,7 @@ local STATUS_EVERY = 1        -- seconds between status publications
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
 local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
-local LOG_WINDOW = 60         -- seconds an identical error or warning is held back after it was logged
+local LOG_WINDOW = 60         -- seconds an error like one just logged is held back
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
@@ -82,10 +82,11 @@ local fixes = {
 
 local limiter = log_limiter.new(function(level, message) ngx_log(level, "[certsync] ", message) end, LOG_WINDOW)
 
--- Errors and warnings go through the limiter: one that repeats is logged
--- once a minute with a count; other levels are logged as they come.
+-- Errors go through the limiter: one that repeats is logged once a minute
+-- with a count. Warnings (a refused Secret, a conflict) and lower are logged
+-- as they come: each names its own Secret and version.
 local function log(level, ...)
-  if level <= WARN then
+  if level <= ERR then
     local parts = { ... }
     for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
     limiter:log(level, table.concat(parts), ngx.now())

@@ -1,7 +1,8 @@
 -- certsync.log_limiter: an error that repeats (an API server down, a dict
 -- that is full) is logged once per window, and the next line says how many
--- identical ones were held back, so a log stays readable and nothing is lost
--- silently.
+-- like it were held back, so a log stays readable and nothing is lost
+-- silently. Messages that differ only in their numbers count as the same
+-- (libcurl says "after 0 ms" one time and "after 1 ms" the next).
 local _M = {}
 
 local MAX_TRACKED = 256  -- distinct messages remembered; beyond that the oldest is forgotten
@@ -15,12 +16,16 @@ function _M.new(emit, window)
 end
 
 local function held_back_note(entry, window)
-  return " (" .. entry.suppressed .. " identical message" .. (entry.suppressed == 1 and "" or "s") ..
-    " held back in the last " .. window .. " s)"
+  return " (" .. entry.suppressed .. " more like this held back in the last " .. window .. " s)"
+end
+
+local function same_kind(message)
+  return (message:gsub("%d+", "#"))
 end
 
 function Limiter:log(level, message, now)
-  local entry = self.seen[message]
+  local kind = same_kind(message)
+  local entry = self.seen[kind]
   if entry and now - entry.since < self.window then
     entry.suppressed = entry.suppressed + 1
     return false
@@ -28,9 +33,9 @@ function Limiter:log(level, message, now)
   local note = entry and entry.suppressed > 0 and held_back_note(entry, self.window) or ""
   if not entry then
     if #self.order >= MAX_TRACKED then self.seen[table.remove(self.order, 1)] = nil end
-    self.order[#self.order + 1] = message
+    self.order[#self.order + 1] = kind
   end
-  self.seen[message] = { since = now, suppressed = 0, level = level }
+  self.seen[kind] = { since = now, suppressed = 0, level = level, message = message }
   self.emit(level, message .. note)
   return true
 end
@@ -38,10 +43,10 @@ end
 -- Says what was held back for messages that have not come again in a whole
 -- window, so the count is not lost when a problem stops.
 function Limiter:flush(now)
-  for _, message in ipairs(self.order) do
-    local entry = self.seen[message]
+  for _, kind in ipairs(self.order) do
+    local entry = self.seen[kind]
     if entry.suppressed > 0 and now - entry.since >= self.window then
-      self.emit(entry.level, message .. held_back_note(entry, self.window))
+      self.emit(entry.level, entry.message .. held_back_note(entry, self.window))
       entry.since, entry.suppressed = now, 0
     end
   end

@@ -9,6 +9,7 @@
 #include "kube/credentials.h"
 #include "kube/event_framer.h"
 #include "kube/secret.h"
+#include "kube/secret_validation.h"
 #include "tls/validate.h"
 
 namespace certsync::kube {
@@ -381,23 +382,7 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
     std::lock_guard<std::mutex> lock(status_mutex_);
     ++validations_;
   }
-  tls::ValidationOptions validation = options_.validation;
-  validation.ca_pem = secret.ca_crt;
-  // secret.temporary_annotation is not passed on: an annotation can stay on a
-  // Secret through later real renewals, which would then be held back as
-  // temporary. The issuer (cert-manager.local) identifies the placeholder.
-  if (options_.honour_server_names_annotation && !secret.server_names_annotation.empty()) {
-    std::string names = secret.server_names_annotation;
-    for (size_t start = 0; start <= names.size();) {
-      size_t end = names.find(',', start);
-      if (end == std::string::npos) end = names.size();
-      std::string name = names.substr(start, end - start);
-      name.erase(0, name.find_first_not_of(" \t"));
-      name.erase(name.find_last_not_of(" \t") + 1);
-      if (!name.empty()) validation.sni_override.push_back(name);
-      start = end + 1;
-    }
-  }
+  const tls::ValidationOptions validation = validation_options_for(secret, options_);
   auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view(), validation);
   if (auto* refusal = std::get_if<tls::Refusal>(&result)) {
     log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version + " refused (" +
@@ -408,7 +393,8 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
     auto& bundle = std::get<tls::ValidBundle>(result);
     std::string names;
     for (const auto& sni : bundle.snis) names += (names.empty() ? "" : ", ") + sni;
-    log_.push(LogLevel::kNotice, update.id + ": accepted serial " + bundle.serial_hex + " for " + names +
+    // INFO: the plugin logs the change at NOTICE once it is published, with its latency.
+    log_.push(LogLevel::kInfo, update.id + ": accepted serial " + bundle.serial_hex + " for " + names +
                                      " (resourceVersion " + update.resource_version + ")");
     update.accepted = std::move(bundle);
   }

@@ -41,7 +41,7 @@ end
 -- Starts the API test server and an nginx hosting the Kong handler; the
 -- declarative file is stack.declarative.
 -- opts: { line = "2.8" | "3.x", config = function(api) -> plugin config or nil,
---         shared_dict, env, lua_cpath }
+--         shared_dict, env, lua_cpath, prometheus (Kong's prometheus plugin is loaded) }
 local function start(opts)
   return stack_support.start({ workers = 2, nginx = function(stack)
     stack.declarative = stack.dir .. "/kong.lua"
@@ -53,7 +53,9 @@ local function start(opts)
       lua_cpath = opts.lua_cpath or (TREE and (TREE .. "/lib/lua/5.1/?.so")),
       shared_dict = opts.shared_dict,
       env = opts.env,
-      init_lua = string.format("%s.init(%q, %q)", host, opts.line, stack.declarative),
+      init_lua = string.format("%s.init(%q, %q, %s)", host, opts.line, stack.declarative, tostring(opts.prometheus)),
+      extra_http = opts.prometheus and "  lua_shared_dict prometheus_metrics 5m;" or nil,
+      kong_metrics_lua = opts.prometheus and (host .. ".metrics()") or nil,
       http_lua = "  init_worker_by_lua_block { " .. host .. ".init_worker() }",
       certificate_lua = host .. ".certificate()",
       status_lua = host .. ".status_api('/certsync/status')",
@@ -107,6 +109,13 @@ for _, line in ipairs({ "2.8", "3.x" }) do
         "curl -s -o /dev/null -w '%%{content_type}' http://127.0.0.1:%d/certsync/status", server.status_port)))
       assert.equal(stack.fallback.serial, tls_client.served_serial(server.port, "other.example.test"))
       assert.equal(1, api:watch_counters().open_watches)
+      -- Readiness and certsync's own metrics, also through status_api.lua.
+      proc.wait_until("ready", 10, function() return select(2, server:get("/certsync/ready")) == 200 end)
+      local body = proc.wait_until("the expiry of A in /certsync/metrics", 10, function()
+        local text = server:get("/certsync/metrics")
+        return text:find('kong_certsync_certificate_expiry_timestamp_seconds{secret="default/app-tls"}', 1, true) and text
+      end)
+      assert.truthy(body:find("# TYPE kong_certsync_ready gauge", 1, true))
     end)
 
     it("keeps its watch through a configuration change that is not its own", function()
@@ -162,6 +171,55 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       proc.wait_until("A served again", 15, serves(server, SNI, a.serial))
       assert.equal(1, api:watch_counters().open_watches)
       assert.same({}, log_lines(server, "exited on signal"))
+    end)
+  end)
+end
+
+-- Kong's prometheus plugin in `plugins`: certsync's series join Kong's
+-- /metrics through exporter.get_prometheus(), registered in init_worker.
+for _, line in ipairs({ "2.8", "3.x" }) do
+  describe("with Kong's prometheus plugin loaded, as Kong " .. line .. ",", function()
+    local stack, api, server
+
+    setup(function()
+      stack = start({ line = line, prometheus = true, config = function(kube_api) return explicit(kube_api) end })
+      api, server = stack.api, stack.nginx
+    end)
+
+    teardown(function() if stack then stack:stop() end end)
+
+    local function kong_metrics()
+      local body, code = server:get("/metrics")
+      assert.equal(200, code, body)
+      return body
+    end
+
+    it("puts certsync's series on Kong's /metrics, with no call Kong's registry refuses", function()
+      local a = stack:cert("a", { SNI })
+      local b = stack:cert("b", { SNI })
+      api:apply_tls_secret("app-tls", a.crt, a.key)
+      server:wait_every_worker_serves({ ["default/app-tls"] = a.serial })
+      api:apply_tls_secret("app-tls", b.crt, b.key)
+      server:wait_every_worker_serves({ ["default/app-tls"] = b.serial })
+      local not_after = proc.wait_until("the watcher's view of B", 10, function()
+        local s = server:status_table("?secret=default/app-tls")
+        local served = s and s.secrets[1] and s.secrets[1].served
+        return served and served.serial == b.serial and served.not_after
+      end)
+      local body = proc.wait_until("B's expiry on Kong's /metrics", 10, function()
+        local text = kong_metrics()
+        return text:find('kong_certsync_certificate_expiry_timestamp_seconds{secret="default/app-tls"} ' ..
+          not_after, 1, true) and text:find('serial="' .. b.serial .. '"', 1, true) and text
+      end)
+      assert.truthy(body:find('kong_certsync_watch_up{scope="namespace default"} 1', 1, true), body)
+      assert.truthy(body:find('kong_certsync_worker_generation_served{worker="0"}', 1, true), body)
+      assert.truthy(body:find('kong_certsync_worker_generation_served{worker="1"}', 1, true), body)
+      assert.is_nil(body:find('serial="' .. a.serial .. '"', 1, true)) -- A's info series went with A
+      -- Each worker observed B's latency (counters reach the dict as Kong's do).
+      local count = tonumber(body:match("kong_certsync_event_to_served_seconds_count (%d+)"))
+      assert.is_true(count and count >= 2, body)
+      assert.is_nil(body:find("kong_nginx_metric_errors_total", 1, true), body)
+      assert.same({}, log_lines(server, "kong_prometheus:"))
     end)
   end)
 end

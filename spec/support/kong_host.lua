@@ -13,7 +13,11 @@
 --     the server block's ssl_certificate), and only for a configured global
 --     plugin;
 --   * the Status API calls the plugin's status_api.lua route handlers, which
---     answer through kong.response.exit.
+--     answer through kong.response.exit;
+--   * with `prometheus`, Kong's prometheus plugin is in `plugins`: its
+--     exporter module (spec.support.kong_prometheus) is loaded and initialised
+--     in the master, its init_worker runs in every worker (after certsync's,
+--     the less kind order), and /metrics is its collect().
 -- The declarative configuration is a Lua file returning
 -- { plugins = { { name = "certsync", enabled = true, config = { ... } } } };
 -- every worker re-reads it every 100 ms, as a pushed /config would reach it,
@@ -81,9 +85,17 @@ local function each()
   end
 end
 
--- init_by_lua (the master): line is "2.8" or "3.x".
-function _M.init(line, path)
+local exporter -- Kong's prometheus exporter, when that plugin is loaded
+
+-- init_by_lua (the master): line is "2.8" or "3.x"; with_prometheus: Kong's
+-- prometheus plugin is in `plugins`.
+function _M.init(line, path, with_prometheus)
   kong_line, config_path = line, path
+  if with_prometheus then
+    exporter = require "spec.support.kong_prometheus"
+    package.loaded["kong.plugins.prometheus.exporter"] = exporter
+    exporter.init()
+  end
   local log = {}
   for name, level in pairs(LEVELS) do log[name] = function(...) ngx.log(level, ...) end end
   _G.kong = {
@@ -122,6 +134,7 @@ end
 function _M.init_worker()
   read_rows()
   handler:init_worker()
+  if exporter then exporter.init_worker() end
   if kong_line ~= "2.8" then configure() end
   ngx.timer.at(0.1, follow)
 end
@@ -130,6 +143,11 @@ end
 function _M.status_api(path)
   local routes = require "kong.plugins.certsync.status_api"
   return routes[path].GET()
+end
+
+-- Kong's /metrics (the prometheus plugin's collect()).
+function _M.metrics()
+  exporter.collect()
 end
 
 function _M.certificate()

@@ -17,7 +17,9 @@ local free_port = require "spec.support.ports"
 --         certificate phase's code, e.g. to host the Kong handler),
 --         init_lua (init_by_lua code, run in the master), env = { NAME = value },
 --         status_lua, ready_lua, metrics_lua (the content code of
---         /certsync/status, /ready and /metrics on the status port) }
+--         /certsync/status, /ready and /metrics on the status port),
+--         kong_metrics_lua (a /metrics location there, as Kong's),
+--         extra_http (lines for the http block) }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
   repeat self.status_port = free_port() until self.status_port ~= self.port
@@ -39,6 +41,7 @@ function _M.start(dir, opts)
     "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
     opts.lua_cpath and ("  lua_package_cpath " .. string.format("%q", opts.lua_cpath .. ";;") .. ";") or "",
     opts.shared_dict == false and "" or "  lua_shared_dict certsync 16m;",
+    opts.extra_http or "",
     opts.init_lua and ("  init_by_lua_block { " .. opts.init_lua .. " }") or "",
     opts.http_lua or table.concat({
       "  init_worker_by_lua_block {",
@@ -63,6 +66,7 @@ function _M.start(dir, opts)
       (opts.ready_lua or "require('certsync.core').serve_ready()") .. " } }",
     "    location = /certsync/metrics { content_by_lua_block { " ..
       (opts.metrics_lua or "require('certsync.core').serve_metrics()") .. " } }",
+    opts.kong_metrics_lua and ("    location = /metrics { content_by_lua_block { " .. opts.kong_metrics_lua .. " } }") or "",
     "  }",
     "}",
   }, "\n")

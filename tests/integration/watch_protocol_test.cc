@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -104,6 +105,9 @@ TEST_CASE("HTTP 410 on a watch leads to a relist", "[protocol]") {
   server.add_fault(R"({"verbs":["watch"],"status":410,"count":1})");
   server.close_watches();
   REQUIRE(wait_until([&] { return counter(server, "list") == lists + 1 && watching(cs.get()); }));
+  const auto status = watcher_status(cs.get());
+  REQUIRE(status["relists"] == 1);
+  REQUIRE(status["errors"]["410"] == 1);
 }
 
 TEST_CASE("a 410 ERROR event leads to a relist that drops what vanished meanwhile", "[protocol]") {
@@ -177,9 +181,19 @@ TEST_CASE("429 with Retry-After is honoured and never causes a relist", "[protoc
   const auto started = std::chrono::steady_clock::now();
   server.close_watches();
   REQUIRE(wait_until([&] { return counter(server, "watch") == watches + 1; }));
+  // The status says when the next attempt comes, and that the watch is down.
+  REQUIRE(wait_until([&] { return watcher_status(cs.get())["state"] == "backoff"; }));
+  const auto backing_off = watcher_status(cs.get());
+  REQUIRE(backing_off["backoff_until"].get<int64_t>() >= static_cast<int64_t>(std::time(nullptr)) + 2);
+  REQUIRE(backing_off["up"] == false);
+  REQUIRE(backing_off["down_since"].get<int64_t>() > 0);
+  REQUIRE(backing_off["errors"]["429"] == 1);
   REQUIRE(wait_until([&] { return counter(server, "watch") == watches + 2 && watching(cs.get()); }, 10s));
   REQUIRE(std::chrono::steady_clock::now() - started >= 2900ms);
   REQUIRE(counter(server, "list") == lists);
+  // Up again as soon as the new watch is answered, before any event.
+  REQUIRE(wait_until([&] { return watcher_status(cs.get())["up"] == true; }));
+  REQUIRE(watcher_status(cs.get())["relists"] == 0);
 }
 
 // 7. Credentials: 401, token rotation, 403, CA rotation.

@@ -14,6 +14,7 @@ namespace {
 struct TransferContext {
   const HttpStream::BodyHandler* on_body;
   HttpResponse* response;
+  const HttpRequest* request;
   bool aborted = false;
 };
 
@@ -37,6 +38,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     const size_t space = line.find(' ');
     if (space != std::string_view::npos)
       ctx->response->status = std::strtol(std::string(line.substr(space + 1, 3)).c_str(), nullptr, 10);
+    return bytes;
+  }
+  if (line == "\r\n" || line == "\n") {  // the blank line that ends the headers
+    if (ctx->request->on_headers && ctx->response->status >= 200) ctx->request->on_headers(ctx->response->status);
     return bytes;
   }
   const size_t colon = line.find(':');
@@ -145,7 +150,7 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
     response.transport_error = "libcurl could not be initialised";
     return response;
   }
-  TransferContext ctx{&on_body, &response};
+  TransferContext ctx{&on_body, &response, &request};
   curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
   std::string authorization;
   if (!request.bearer_token.empty()) {

@@ -25,6 +25,9 @@ struct HttpRequest {
   long connect_timeout_ms = 10000;
   long total_timeout_ms = 0;      // 0: none (a watch is bounded by its idle deadline instead)
   long idle_timeout_s = 0;        // abort when no byte arrived for this long; 0: none
+  // Called with the status once the response headers are complete: a watch
+  // answers 200 at once but may send no byte of body for a minute.
+  std::function<void(long status)> on_headers;
 };
 
 struct HttpResponse {

@@ -242,6 +242,10 @@ AttemptOutcome Watcher::watch() {
   // the bookmark cadence, so a dead connection is noticed.
   request.total_timeout_ms = (timeout_seconds + 30) * 1000L;
   request.idle_timeout_s = options_.idle_timeout_s;
+  // The stream is open and in step from the moment the server says 200.
+  request.on_headers = [this](long status) {
+    if (status == 200) note_sync(/*event=*/false);
+  };
 
   AttemptOutcome outcome;
   EventFramer framer(options_.max_event_bytes);
@@ -415,12 +419,12 @@ void Watcher::set_state(const char* state) {
   if ((state_ == "backoff" || state_ == "stopped") && down_since_ == 0) down_since_ = unix_now();
 }
 
-void Watcher::note_sync() {
+void Watcher::note_sync(bool event) {
   const int64_t now = unix_now();
   std::lock_guard<std::mutex> lock(status_mutex_);
   last_sync_at_ = now;
   down_since_ = 0;
-  if (state_ == "watching") last_event_at_ = now;
+  if (event && state_ == "watching") last_event_at_ = now;
 }
 
 void Watcher::record_error(const std::string& kind, const std::string& message) {

@@ -63,7 +63,9 @@ class Watcher {
   // kind: what failed, as metrics count it: the HTTP status of a refused
   // request ("403", "429", ...), "transport", "decode" or "too_large".
   void record_error(const std::string& kind, const std::string& message);
-  void note_sync();  // the scope is known to be in step with the API server now
+  // The scope is known to be in step with the API server now: a LIST
+  // completed, a watch opened (event = false) or an event arrived.
+  void note_sync(bool event = true);
 
   const std::shared_ptr<const ConnectionConfig> connection_;
   const Scope scope_;

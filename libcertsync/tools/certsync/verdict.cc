@@ -1,33 +1,12 @@
 #include "verdict.h"
 
 #include "exit_codes.h"
+#include "kube/secret_validation.h"
 #include "tls/reasons.h"
 
 namespace certsync::cli {
 
 namespace {
-
-// The per-Secret part of the options, exactly as Watcher::examine() adds it
-// (it is private to the watcher, so it is mirrored here): ca.crt as given;
-// the server-names annotation split on commas and trimmed of blanks and
-// tabs; the temporary-certificate annotation deliberately not passed.
-tls::ValidationOptions options_for(const kube::WatchOptions& watch, const BundleInput& input) {
-  tls::ValidationOptions validation = watch.validation;
-  validation.ca_pem = input.ca_pem;
-  if (watch.honour_server_names_annotation && !input.server_names_annotation.empty()) {
-    const std::string& names = input.server_names_annotation;
-    for (size_t start = 0; start <= names.size();) {
-      size_t end = names.find(',', start);
-      if (end == std::string::npos) end = names.size();
-      std::string name = names.substr(start, end - start);
-      name.erase(0, name.find_first_not_of(" \t"));
-      name.erase(name.find_last_not_of(" \t") + 1);
-      if (!name.empty()) validation.sni_override.push_back(name);
-      start = end + 1;
-    }
-  }
-  return validation;
-}
 
 bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
@@ -41,7 +20,9 @@ std::string Verdict::name() const {
 int Verdict::exit_code() const { return refused() != nullptr ? kRefused : kOk; }
 
 Verdict judge(const kube::WatchOptions& watch, const BundleInput& input) {
-  const tls::ValidationOptions options = options_for(watch, input);
+  // The options the watcher would pass for a Secret holding these (kube/secret_validation.h).
+  const tls::ValidationOptions options =
+      kube::validation_options_for(input.ca_pem, input.server_names_annotation, watch);
   Verdict verdict{tls::validate_bundle(input.cert_pem, input.key_pem, options), std::nullopt};
   if (blank(input.ca_pem)) return verdict;
   Verdict::ChainCheck chain;

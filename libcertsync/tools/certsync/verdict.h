@@ -1,6 +1,6 @@
 // Verdict: what the plugin decides about one version of one Secret, computed
 // with the library's validator (tls/validate.h) and the options the watcher
-// would pass it, and how that decision is shown.
+// would pass it (kube/secret_validation.h), and how that decision is shown.
 #pragma once
 
 #include <nlohmann/json.hpp>

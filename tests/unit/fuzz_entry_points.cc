@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kube/secret.h"
+#include "kube/secret_validation.h"
 #include "tls/reasons.h"
 #include "tls/validate.h"
 
@@ -141,7 +142,7 @@ std::string run_validate_bundle(const uint8_t* data, size_t size) {
     options.temporary_certificate_annotation = (flags & kTemporaryAnnotation) != 0;
     if ((flags & kNoClockSkew) != 0) options.clock_skew_seconds = 0;
     if (sections.size() > 2) options.ca_pem = sections[2];
-    if (sections.size() > 3) options.sni_override = tls::split_name_list(sections[3]);
+    if (sections.size() > 3) options.sni_override = kube::split_server_names(sections[3]);
     return validate_and_check(sections[0], sections[1], options);
   } catch (const std::exception& error) {
     return std::string("exception: ") + error.what();
@@ -170,7 +171,7 @@ std::string run_secret_json(const uint8_t* data, size_t size) {
         options.verify_chain = true;
         options.ca_pem = secret->ca_crt;
         options.temporary_certificate_annotation = secret->temporary_annotation;
-        options.sni_override = tls::split_name_list(secret->server_names_annotation);
+        options.sni_override = kube::split_server_names(secret->server_names_annotation);
         problem = validate_and_check(secret->tls_crt, secret->tls_key.view(), options);
       }
     } else if (std::get<std::string>(decoded).empty()) {

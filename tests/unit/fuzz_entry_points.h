@@ -23,7 +23,8 @@ inline constexpr uint8_t kTemporaryAnnotation = 8;
 inline constexpr uint8_t kNoClockSkew = 16;
 
 // A validate_bundle input: the option byte, then tls.crt, tls.key, ca.crt and
-// an SNI override list (split_name_list syntax), separated by NUL bytes.
+// an SNI override list (comma-separated, as the server-names annotation),
+// separated by NUL bytes.
 // Without any NUL after the option byte, the rest is cut in two halves:
 // tls.crt, then tls.key.
 std::string encode_bundle_input(uint8_t flags, std::string_view cert, std::string_view key,

@@ -888,12 +888,6 @@ TEST_CASE("A malformed SNI override name is refused with sni_override_invalid", 
   }
 }
 
-TEST_CASE("An SNI override annotation value splits on commas and whitespace", "[tls]") {
-  CHECK(certsync::tls::split_name_list(" a.example.com, b.example.com ,,c.example.com\n") ==
-        std::vector<std::string>{"a.example.com", "b.example.com", "c.example.com"});
-  CHECK(certsync::tls::split_name_list(" , ").empty());
-}
-
 // ---------------------------------------------------------------------------
 // cert-manager's temporary certificate
 

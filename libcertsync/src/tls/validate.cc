@@ -1066,19 +1066,4 @@ ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key
   }
 }
 
-std::vector<std::string> split_name_list(std::string_view text) {
-  std::vector<std::string> names;
-  std::string current;
-  for (char c : text) {
-    if (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      if (!current.empty()) names.push_back(std::move(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) names.push_back(std::move(current));
-  return names;
-}
-
 }  // namespace certsync::tls

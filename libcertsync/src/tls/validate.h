@@ -105,9 +105,4 @@ using ValidationResult = std::variant<ValidBundle, Refusal>;
 ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key_pem,
                                  const ValidationOptions& options = {});
 
-// Splits an annotation value such as kube::kServerNamesAnnotation's into names:
-// comma- or whitespace-separated, empty items dropped. Names are not checked
-// here; validate_bundle() does that.
-std::vector<std::string> split_name_list(std::string_view text);
-
 }  // namespace certsync::tls

@@ -3,8 +3,9 @@
 #   1. the normal build: Catch2 unit and integration tests and the API test
 #      server's kubectl smoke test (CTest), then the busted specs (unit, and
 #      end-to-end with a real nginx);
-#      then `luarocks make` of the rockspec into a fresh tree and the renewal
-#      e2e once more against what the rock installed;
+#      then `luarocks make` of the rockspec into a fresh tree, the renewal
+#      and Kong handler e2e once more against what the rock installed, and
+#      the CLI it installed;
 #   2. the C++ unit and integration tests again under AddressSanitizer +
 #      UndefinedBehaviorSanitizer, and under ThreadSanitizer
 #      (CERTSYNC_SANITIZERS=0 skips these two builds).
@@ -88,6 +89,10 @@ if build_tree "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     else
       count_failure "busted (installed rock) did not report"
     fi
+    # The rock installs the CLI too: it must run from the tree's bin/ and
+    # answer a usage error with its documented exit code 2.
+    "$tree/bin/certsync" check --no-such-flag >/dev/null 2>&1
+    if [ $? = 2 ]; then passed=$((passed + 1)); else count_failure "the rock's bin/certsync"; fi
   else
     tail -20 "$logs/rock.log"
     count_failure "luarocks make"

@@ -37,6 +37,7 @@ local STATUS_KEY = status.LIBRARY_KEY
 local STATUS_AT_KEY = status.LIBRARY_AT_KEY
 local LEASE_TTL = 5           -- seconds a silent owner keeps the watcher before another worker takes over
 local STATUS_EVERY = 1        -- seconds between status publications
+local METRICS_REFRESH = 5     -- seconds after which the node's metrics are rebuilt even if nothing moved
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
 local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
@@ -66,6 +67,8 @@ local state = {
   watch_down_bound = readiness.DEFAULT_WATCH_DOWN_SECONDS,
   interval = DEFAULT_INTERVAL,
   status_at = 0,
+  metrics_signature = nil, -- what the node's metrics were last built from
+  metrics_at = 0,          -- when they are rebuilt at the latest
   local_gen = -1,          -- dict generation this worker serves
   bundles = {},            -- id -> { stamp, snis, serial, not_after, cert, key }
   conflicts = {},
@@ -214,10 +217,20 @@ local function own(dict)
   local now = ngx.now()
   if now >= state.status_at then
     state.status_at = now + STATUS_EVERY
-    dict:set(STATUS_KEY, watcher:status_json())
+    local text = watcher:status_json()
+    dict:set(STATUS_KEY, text)
     dict:set(STATUS_AT_KEY, now)
-    local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
-    metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready)
+    -- The node's metrics are rebuilt when the watcher's view or the published
+    -- generation moved, and every METRICS_REFRESH seconds for what time alone
+    -- changes (readiness, a worker falling behind): decoding every Secret's
+    -- status each second would cost the owner's event loop for nothing.
+    local published = propagation.published_generation(dict)
+    local signature = published .. "\n" .. text
+    if signature ~= state.metrics_signature or now >= state.metrics_at then
+      state.metrics_signature, state.metrics_at = signature, now + METRICS_REFRESH
+      local view = status.node_view(dict, published, state.watch_down_bound)
+      metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready)
+    end
   end
 end
 

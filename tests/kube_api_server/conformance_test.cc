@@ -1,5 +1,5 @@
 // The test server answers like the real kube-apiserver v1.26.5 whose
-// exchanges are recorded in shared/kube-api-samples: for each recording the
+// exchanges are recorded in fixtures/kube-api-samples: for each recording the
 // server can reproduce, drive it into the same situation and compare the
 // status code, the headers a client acts on (Content-Type, Cache-Control,
 // Retry-After, chunked framing on HTTP/1.1) and the JSON shape of the body
@@ -13,8 +13,13 @@
 // Not compared: 21 (kubectl's requests: the smoke test runs the real
 // kubectl), the x-kubernetes-pf-* flow-control headers (no client reads
 // them), and HTTP/2 framing (the server speaks HTTP/1.1 only).
+//
+// Every case is tagged [conformance]: CTest runs them once more against
+// ../shared/kube-api-samples when our checkouts have it (CMakeLists.txt).
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -222,34 +227,57 @@ json_shape::Options token_values() {
   return o;
 }
 
+// The recordings the cases below compare, and the one they leave out.
+const char *const kCompared[] = {
+    "01-discovery-api",    "02-discovery-api-v1",
+    "03-discovery-apis",   "04-create-one",
+    "04-create-two",       "04-create-three",
+    "05-create-conflict",  "06-create-invalid-tls",
+    "07-list-page1",       "08-list-page2",
+    "09-list-selectors",   "10-get-one",
+    "11-get-404",          "12-unauthorized",
+    "13-forbidden",        "14-watch-http11-raw-chunks",
+    "15-watch-decoded",    "16-delete",
+    "17-watch-too-old-rv", "18-watch-future-rv",
+    "19-list-future-rv",   "20-list-expired-continue",
+    "22-openapi-v3-root",  "23-aggregated-discovery-api"};
+const char *const kLeftOut = "21-kubectl-requests";  // kubectl_steps.sh
+
 }  // namespace
 
-TEST_CASE("every recorded exchange the conformance test reads is there") {
+TEST_CASE("every recorded exchange the conformance test reads is there",
+          "[conformance]") {
   // A missing reference is a failure with the directory named, not a skip.
-  for (const char *name :
-       {"01-discovery-api",    "02-discovery-api-v1",
-        "03-discovery-apis",   "04-create-one",
-        "04-create-two",       "04-create-three",
-        "05-create-conflict",  "06-create-invalid-tls",
-        "07-list-page1",       "08-list-page2",
-        "09-list-selectors",   "10-get-one",
-        "11-get-404",          "12-unauthorized",
-        "13-forbidden",        "14-watch-http11-raw-chunks",
-        "15-watch-decoded",    "16-delete",
-        "17-watch-too-old-rv", "18-watch-future-rv",
-        "19-list-future-rv",   "20-list-expired-continue",
-        "22-openapi-v3-root",  "23-aggregated-discovery-api"}) {
+  for (const char *name : kCompared) {
     const RecordedExchange rec = load_exchange(name);
     CHECK(rec.status >= 200);
   }
 }
 
-TEST_CASE("01 GET /api answers APIVersions as recorded") {
+TEST_CASE(
+    "every recording in the samples directory is compared, or named as "
+    "left out",
+    "[conformance]") {
+  // A recording added to the directory must get a case here; a silently
+  // unread reference would look like conformance it does not prove.
+  std::set<std::string> known(std::begin(kCompared), std::end(kCompared));
+  known.insert(kLeftOut);
+  const std::vector<std::string> names = recorded_names();
+  INFO("samples directory " << samples_dir());
+  CHECK_FALSE(names.empty());
+  for (const std::string &name : names) {
+    INFO("recording " << name);
+    CHECK(known.count(name) == 1);
+  }
+}
+
+TEST_CASE("01 GET /api answers APIVersions as recorded", "[conformance]") {
   ServerUnderTest server;
   check_exchange(load_exchange("01-discovery-api"), server.get("/api"));
 }
 
-TEST_CASE("02 GET /api/v1 lists the secrets resource as recorded") {
+TEST_CASE("02 GET /api/v1 lists the secrets resource as recorded",
+          "[conformance]") {
   ServerUnderTest server;
   const RecordedExchange rec = load_exchange("02-discovery-api-v1");
   // Only Secrets are served: compare with the recorded secrets entry.
@@ -265,7 +293,7 @@ TEST_CASE("02 GET /api/v1 lists the secrets resource as recorded") {
   check_shape(rec.name, recorded, parse_body(got), fixed_values());
 }
 
-TEST_CASE("03 GET /apis answers an APIGroupList as recorded") {
+TEST_CASE("03 GET /apis answers an APIGroupList as recorded", "[conformance]") {
   ServerUnderTest server;
   const RecordedExchange rec = load_exchange("03-discovery-apis");
   // No API groups are served (README): the list is empty by design.
@@ -276,7 +304,8 @@ TEST_CASE("03 GET /apis answers an APIGroupList as recorded") {
   check_shape(rec.name, recorded, parse_body(got), fixed_values());
 }
 
-TEST_CASE("04 POST answers 201 with the Secret as the server filled it in") {
+TEST_CASE("04 POST answers 201 with the Secret as the server filled it in",
+          "[conformance]") {
   ServerUnderTest server;
   for (const char *name : kCreated) {
     const RecordedExchange rec = load_exchange(name);
@@ -285,7 +314,8 @@ TEST_CASE("04 POST answers 201 with the Secret as the server filled it in") {
   }
 }
 
-TEST_CASE("05 POST of an existing name answers 409 AlreadyExists") {
+TEST_CASE("05 POST of an existing name answers 409 AlreadyExists",
+          "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   const json again = creatable(load_exchange("04-create-three").json());
@@ -295,7 +325,8 @@ TEST_CASE("05 POST of an existing name answers 409 AlreadyExists") {
 
 TEST_CASE(
     "06 POST of a kubernetes.io/tls Secret without tls.key answers "
-    "422 Invalid") {
+    "422 Invalid",
+    "[conformance]") {
   ServerUnderTest server;
   json bad = creatable(load_exchange("04-create-one").json());
   bad["metadata"] = {{"name", "bad"}};
@@ -306,7 +337,8 @@ TEST_CASE(
 
 TEST_CASE(
     "07-08 LIST with limit=2 pages with continue and "
-    "remainingItemCount as recorded") {
+    "remainingItemCount as recorded",
+    "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   const RecordedExchange page1 = load_exchange("07-list-page1");
@@ -322,7 +354,8 @@ TEST_CASE(
   check_exchange(page2, server.get(kSecrets + "?limit=2&continue=" + token));
 }
 
-TEST_CASE("09 LIST with a field and a label selector answers as recorded") {
+TEST_CASE("09 LIST with a field and a label selector answers as recorded",
+          "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   server.send_json("POST", kSecrets,
@@ -337,20 +370,20 @@ TEST_CASE("09 LIST with a field and a label selector answers as recorded") {
                             "%3Dtrue"));
 }
 
-TEST_CASE("10 GET of one Secret answers as recorded") {
+TEST_CASE("10 GET of one Secret answers as recorded", "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   check_exchange(load_exchange("10-get-one"),
                  server.get(kSecrets + "/app-one"));
 }
 
-TEST_CASE("11 GET of a missing Secret answers 404 NotFound") {
+TEST_CASE("11 GET of a missing Secret answers 404 NotFound", "[conformance]") {
   ServerUnderTest server;
   check_exchange(load_exchange("11-get-404"), server.get(kSecrets + "/nope"),
                  with_message());
 }
 
-TEST_CASE("12 a wrong token answers 401 Unauthorized") {
+TEST_CASE("12 a wrong token answers 401 Unauthorized", "[conformance]") {
   ServerUnderTest server;
   HttpRequest req;
   req.path = kSecrets;
@@ -359,7 +392,7 @@ TEST_CASE("12 a wrong token answers 401 Unauthorized") {
                  with_message());
 }
 
-TEST_CASE("13 an injected 403 reads like RBAC's Forbidden") {
+TEST_CASE("13 an injected 403 reads like RBAC's Forbidden", "[conformance]") {
   ServerUnderTest server;
   server.control("POST", "/testing/faults", R"({"verb":"list","status":403})");
   const RecordedExchange rec = load_exchange("13-forbidden");
@@ -381,7 +414,8 @@ TEST_CASE("13 an injected 403 reads like RBAC's Forbidden") {
 
 TEST_CASE(
     "14 WATCH over HTTP/1.1 sends one event per chunk, ADDED then "
-    "BOOKMARKs, and a final chunk") {
+    "BOOKMARKs, and a final chunk",
+    "[conformance]") {
   ServerUnderTest server({"--bookmark-interval-ms", "300"});
   const RecordedExchange rec = load_exchange("14-watch-http11-raw-chunks");
   const std::vector<json> recorded = events_of_chunked(rec.name, rec.body);
@@ -412,7 +446,8 @@ TEST_CASE(
 
 TEST_CASE(
     "15 WATCH from a list's resourceVersion sends MODIFIED, DELETED "
-    "with the last state, and a BOOKMARK") {
+    "with the last state, and a BOOKMARK",
+    "[conformance]") {
   ServerUnderTest server({"--bookmark-interval-ms", "300"});
   create_recorded_secrets(server);
   const RecordedExchange rec = load_exchange("15-watch-decoded");
@@ -442,7 +477,8 @@ TEST_CASE(
   check_shape(rec.name, by_type(recorded), by_type(served), fixed_values());
 }
 
-TEST_CASE("16 DELETE answers 200 with a Success Status naming the object") {
+TEST_CASE("16 DELETE answers 200 with a Success Status naming the object",
+          "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   HttpRequest req;
@@ -453,7 +489,8 @@ TEST_CASE("16 DELETE answers 200 with a Success Status naming the object") {
 
 TEST_CASE(
     "17 WATCH from a compacted resourceVersion answers 200 and one "
-    "ERROR event with a 410 Expired Status") {
+    "ERROR event with a 410 Expired Status",
+    "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   const std::string old_rv = list_rv(server);
@@ -478,7 +515,8 @@ TEST_CASE(
 
 TEST_CASE(
     "18 WATCH from a future resourceVersion answers 200 and sends "
-    "nothing until timeoutSeconds") {
+    "nothing until timeoutSeconds",
+    "[conformance]") {
   ServerUnderTest server({"--bookmark-interval-ms", "200"});
   create_recorded_secrets(server);
   const RecordedExchange rec = load_exchange("18-watch-future-rv");
@@ -500,7 +538,8 @@ TEST_CASE(
 
 TEST_CASE(
     "19 LIST at a future resourceVersion answers 504 "
-    "ResourceVersionTooLarge after ~3 s, with Retry-After: 1") {
+    "ResourceVersionTooLarge after ~3 s, with Retry-After: 1",
+    "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   const RecordedExchange rec = load_exchange("19-list-future-rv");
@@ -512,7 +551,8 @@ TEST_CASE(
 
 TEST_CASE(
     "20 LIST with a continue token older than a compaction answers "
-    "410 Expired with a fresh continue token") {
+    "410 Expired with a fresh continue token",
+    "[conformance]") {
   ServerUnderTest server;
   create_recorded_secrets(server);
   const json page1 = parse_body(server.get(kSecrets + "?limit=2"));
@@ -532,7 +572,7 @@ TEST_CASE(
               continue_token(parse_body(got)), token_options);
 }
 
-TEST_CASE("22 GET /openapi/v3 answers the index as recorded") {
+TEST_CASE("22 GET /openapi/v3 answers the index as recorded", "[conformance]") {
   ServerUnderTest server;
   const RecordedExchange rec = load_exchange("22-openapi-v3-root");
   // Only the core group's document is served: compare that entry.
@@ -552,7 +592,8 @@ TEST_CASE("22 GET /openapi/v3 answers the index as recorded") {
 
 TEST_CASE(
     "23 GET /api asking for aggregated discovery answers legacy "
-    "APIVersions, as v1.26 does") {
+    "APIVersions, as v1.26 does",
+    "[conformance]") {
   ServerUnderTest server;
   HttpRequest req;
   req.path = "/api";

@@ -1,5 +1,5 @@
 // metadata.managedFields: which field manager set which fields of a Secret,
-// in the FieldsV1 form a real server records (shared/kube-api-samples 04,
+// in the FieldsV1 form a real server records (fixtures/kube-api-samples 04,
 // 07, 10, 15: every object a real server returns carries them, so clients
 // must cope with their size and their odd keys like "f:data" and ".").
 //

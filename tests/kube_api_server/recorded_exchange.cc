@@ -8,11 +8,13 @@
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #ifndef KUBE_API_SAMPLES_DIR
-#error "KUBE_API_SAMPLES_DIR must name shared/kube-api-samples"
+#error "KUBE_API_SAMPLES_DIR must name fixtures/kube-api-samples"
 #endif
 
 namespace kube_test_client {
@@ -51,13 +53,26 @@ std::string samples_dir() {
   return env != nullptr && *env != '\0' ? env : KUBE_API_SAMPLES_DIR;
 }
 
+std::vector<std::string> recorded_names() {
+  namespace fs = std::filesystem;
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const fs::directory_entry &e :
+       fs::directory_iterator(samples_dir(), ec)) {
+    const std::string file = e.path().filename().string();
+    if (file == "README.md" || file.rfind('.', 0) == 0) continue;
+    names.insert(e.path().stem().string());
+  }
+  return {names.begin(), names.end()};
+}
+
 RecordedExchange load_exchange(const std::string &name) {
   const std::string dir = samples_dir();
   if (!is_dir(dir)) {
     FAIL("the recorded kube-apiserver exchanges are missing: "
          << dir << " is not a directory. The conformance test compares the "
-         << "server with them; put shared/kube-api-samples beside the "
-         << "repository or set CERTSYNC_KUBE_API_SAMPLES.");
+         << "server with them (tests/kube_api_server/fixtures/"
+         << "kube-api-samples, or CERTSYNC_KUBE_API_SAMPLES).");
   }
   RecordedExchange ex;
   ex.name = name;

@@ -1,11 +1,12 @@
 // The exchanges recorded from a real kube-apiserver v1.26.5
-// (shared/kube-api-samples, beside the repository): NN-name.headers holds
-// the status line and the headers as received, NN-name.body the body.
+// (fixtures/kube-api-samples): NN-name.headers holds the status line and the
+// headers as received, NN-name.body the body.
 #pragma once
 
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace kube_test_client {
 
@@ -21,9 +22,15 @@ struct RecordedExchange {
   nlohmann::json json() const;
 };
 
-// Where the samples are: $CERTSYNC_KUBE_API_SAMPLES, else the directory
-// the build was configured with (KUBE_API_SAMPLES_DIR).
+// Where the samples are: $CERTSYNC_KUBE_API_SAMPLES, else the copy in the
+// repository the build was configured with (KUBE_API_SAMPLES_DIR). CTest
+// sets the variable to run the conformance cases against another copy.
 std::string samples_dir();
+
+// The recordings in samples_dir(), by name ("05-create-conflict"), sorted:
+// one per file stem, README.md and dot files left out. Empty when the
+// directory is missing.
+std::vector<std::string> recorded_names();
 
 // Loads one exchange; FAILs the test with a message naming the directory
 // when the samples are not there (a missing reference is a failure, never

@@ -1,5 +1,5 @@
 // Discovery and health: what kubectl and client libraries ask before they
-// touch a resource (shapes of shared/kube-api-samples 01-03, 22).
+// touch a resource (shapes of fixtures/kube-api-samples 01-03, 22).
 //
 // Only the legacy (unaggregated) discovery format is served: kubectl 1.32
 // asks for apidiscovery.k8s.io/v2 first and falls back on plain JSON, as it

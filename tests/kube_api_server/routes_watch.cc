@@ -1,5 +1,5 @@
 // WATCH: one HTTP/1.1 chunked response, one JSON event per chunk, each
-// ending in "\n" (shared/kube-api-samples 14, 15, 17, 18).
+// ending in "\n" (fixtures/kube-api-samples 14, 15, 17, 18).
 //
 // The stream runs on its connection's own thread (connection_threads.h), in
 // httplib's chunked content provider: it blocks on the store until events,

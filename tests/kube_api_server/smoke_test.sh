@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of kube-api-test-server: starts it in a temp dir, drives it with
-# the real kubectl (shared/acceptance/kubectl-smoke.sh) and with curl, and
+# the real kubectl (kubectl_steps.sh, beside this file) and with curl, and
 # stops it. Exit 0 when every check passed, 1 otherwise, 77 (CTest "skipped")
 # when a tool it needs is missing.
 # usage: smoke_test.sh [path/to/kube-api-test-server]
@@ -9,14 +9,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
 server_bin=${1:-$top/build/tests/kube_api_server/kube-api-test-server}
-# The shared dir sits beside the repository (../shared from its root).
+# Our own checkouts also have shared acceptance scripts beside the
+# repository (../shared from its root); a clone without them runs the
+# project's own steps only.
 acceptance=${CERTSYNC_ACCEPTANCE_DIR:-$top/../shared/acceptance}
 
 for tool in curl kubectl openssl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
 [ -x "$server_bin" ] || { echo "FAIL: no server binary at $server_bin"; exit 1; }
-[ -f "$acceptance/kubectl-smoke.sh" ] || { echo "SKIP: no $acceptance/kubectl-smoke.sh"; exit 77; }
 
 work=$(mktemp -d)
 server_pid="" watch_pid=""
@@ -54,13 +55,23 @@ ok "server ready at $url"
 api() { curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$@"; }
 status_of() { curl -sS -o "$work/body" -w '%{http_code}' --cacert "$ca" "$@"; }
 
-# 1. The real kubectl: apply, replace, patch, protobuf create, watch, delete.
-if bash "$acceptance/kubectl-smoke.sh" "$url" "$ca" "$token" default >"$work/kubectl.out" 2>&1; then
-  ok "kubectl-smoke.sh"
+# 1. The real kubectl: apply, replace, patch, protobuf create, watch, delete,
+# through the kubeconfig the server wrote.
+if bash "$here/kubectl_steps.sh" "$work/srv" kubectl-steps >"$work/kubectl.out" 2>&1; then
+  ok "kubectl_steps.sh"
 else
-  bad "kubectl-smoke.sh"
+  bad "kubectl_steps.sh"
 fi
 sed 's/^/      /' "$work/kubectl.out"
+# The shared acceptance script, as an extra where it exists.
+if [ -f "$acceptance/kubectl-smoke.sh" ]; then
+  if bash "$acceptance/kubectl-smoke.sh" "$url" "$ca" "$token" default >"$work/kubectl.out" 2>&1; then
+    ok "$acceptance/kubectl-smoke.sh"
+  else
+    bad "$acceptance/kubectl-smoke.sh"
+  fi
+  sed 's/^/      /' "$work/kubectl.out"
+fi
 
 # 2. No token, or a wrong one: 401 with the real server's Status body.
 code=$(status_of "$url/api/v1/namespaces/default/secrets")
@@ -74,7 +85,8 @@ code=$(status_of -H "Authorization: Bearer wrong" "$url/api/v1/namespaces/defaul
 
 # 3. A watch sees an ADDED event for a Secret created after it opened.
 open_watches() { api "$url/testing/counters" | sed -n 's/.*"open_watches": *\([0-9]*\).*/\1/p'; }
-# kubectl-smoke.sh may leave its `get -w` running until the server stops.
+# The shared kubectl-smoke.sh may leave its `get -w` running until the
+# server stops: count from what is open now.
 watches_before=$(open_watches)
 rv=$(api "$url/api/v1/namespaces/smoke/secrets" | sed -n 's/.*"resourceVersion": *"\([0-9]*\)".*/\1/p' | head -1)
 curl -sS -N --cacert "$ca" -H "Authorization: Bearer $token" \

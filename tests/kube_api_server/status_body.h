@@ -1,5 +1,5 @@
 // Kubernetes `Status` objects, shaped exactly like the ones a real
-// kube-apiserver v1.26 returns (see shared/kube-api-samples 05, 06, 11, 12,
+// kube-apiserver v1.26 returns (see fixtures/kube-api-samples 05, 06, 11, 12,
 // 16, 17, 19, 20). Clients decide what to do from `code` and `reason`, and
 // tests compare against the samples, so field order and wording matter.
 #pragma once

@@ -8,6 +8,10 @@
 -- library's watcher; it publishes accepted bundles into the dict. Every
 -- worker polls the dict from a timer, parses what changed once, and serves
 -- it from a per-worker index in the certificate phase.
+--
+-- For operators (any worker answers for the node): status() / status_json(),
+-- ready(), metrics(), and the content handlers serve_status(), serve_ready(),
+-- serve_metrics() (see certsync.status, certsync.readiness, certsync.metrics).
 local ssl = require "ngx.ssl"
 local certsync_ffi = require "certsync.ffi"
 local json = require "certsync.json"
@@ -275,13 +279,18 @@ local function converge(dict)
   end
   state.conflicts = conflicts
   state.local_gen = gen
-  local ok, err = worker_report.publish(dict, ngx.worker.id(), ngx.worker.pid(), gen, state.bundles)
-  if not ok then log(ERR, "cannot report what this worker serves: ", err) end
-  metrics.update_worker(ngx.worker.id(), gen)
+  -- A process that is not a numbered worker (nginx's privileged agent) has
+  -- no place among the workers' reports.
+  local worker_id = ngx.worker.id()
+  if worker_id then
+    local ok, err = worker_report.publish(dict, worker_id, ngx.worker.pid(), gen, state.bundles)
+    if not ok then log(ERR, "cannot report what this worker serves: ", err) end
+    metrics.update_worker(worker_id, gen)
+  end
 end
 
 local function work(dict)
-  worker_report.heartbeat(dict, ngx.worker.id())
+  if ngx.worker.id() then worker_report.heartbeat(dict, ngx.worker.id()) end
   limiter:flush(ngx.now())
   if hold_lease(dict, ngx.worker.pid()) then
     own(dict)

@@ -97,6 +97,10 @@ typedef struct {
  *   max_event_bytes           largest WATCH event (default 4194304)
  *   idle_timeout_seconds      silence after which a watch is dead (default 180)
  *   list_page_size            LIST page size (default 500)
+ *   notify_socket             a Unix socket path (at most 107 bytes) the library
+ *                             listens on while started; every connection gets a
+ *                             byte when something changed, so waiting workers
+ *                             wake at once instead of at their next poll
  */
 certsync_config_t *certsync_config_new(void);
 int certsync_config_set(certsync_config_t *cfg, const char *key, const char *value,
@@ -125,6 +129,11 @@ void certsync_destroy(certsync_t *cs);
  * n is 0 or too old to answer as a delta, it returns the whole store and
  * certsync_changes_full() is 1 (the caller replaces everything it holds). */
 uint64_t certsync_generation(certsync_t *cs);
+/* Wakes every process waiting on the notify_socket (see Configuration):
+ * the worker that published a change calls it so the others pull at once.
+ * Never blocks; a no-op without notify_socket. The library itself notifies
+ * whenever the store's generation rises. */
+void certsync_notify(certsync_t *cs);
 certsync_changes_t *certsync_changes_since(certsync_t *cs, uint64_t generation,
                                            char **errptr);
 uint64_t certsync_changes_generation(const certsync_changes_t *ch);

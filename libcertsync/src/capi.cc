@@ -140,6 +140,10 @@ CERTSYNC_EXPORT uint64_t certsync_generation(certsync_t* cs) {
   return cs == nullptr ? 0 : cs->engine->store().generation();
 }
 
+CERTSYNC_EXPORT void certsync_notify(certsync_t* cs) {
+  if (cs != nullptr) cs->engine->notify();
+}
+
 CERTSYNC_EXPORT certsync_changes_t* certsync_changes_since(certsync_t* cs, uint64_t generation,
                                                            char** errptr) {
   if (cs == nullptr) {

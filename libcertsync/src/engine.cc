@@ -71,7 +71,11 @@ std::variant<std::shared_ptr<Engine>, std::string> Engine::acquire(const ConfigM
   return engine;
 }
 
-Engine::Engine(EngineConfig config) : store_(config.deletion_policy, config.scopes.size()) {
+Engine::Engine(EngineConfig config)
+    : store_(config.deletion_policy, config.scopes.size()), notify_socket_(config.notify_socket) {
+  // The owner's own worker waits on the socket too: an accepted change wakes
+  // it to publish, and its publication (certsync_notify) wakes the others.
+  store_.set_on_change([this] { wake_.notify(); });
   for (size_t i = 0; i < config.scopes.size(); ++i) {
     watchers_.push_back(std::make_unique<kube::Watcher>(config.connection, config.scopes[i], i, config.watch,
                                                         store_, log_));
@@ -90,20 +94,28 @@ Engine::~Engine() {
 
 void Engine::start() {
   std::lock_guard<std::mutex> lock(start_mutex_);
-  if (starts_++ == 0)
-    for (auto& watcher : watchers_) watcher->start();
+  if (starts_++ != 0) return;
+  if (!notify_socket_.empty()) {
+    // Without the socket the workers still converge at their next poll.
+    const std::string error = wake_.start(notify_socket_);
+    if (!error.empty()) log_.push(LogLevel::kWarn, error + "; workers fall back to polling");
+  }
+  for (auto& watcher : watchers_) watcher->start();
 }
 
 void Engine::stop() {
   std::lock_guard<std::mutex> lock(start_mutex_);
-  if (starts_ > 0 && --starts_ == 0)
+  if (starts_ > 0 && --starts_ == 0) {
     for (auto& watcher : watchers_) watcher->stop();
+    wake_.stop();
+  }
 }
 
 void Engine::stop_now() {
   std::lock_guard<std::mutex> lock(start_mutex_);
   starts_ = 0;
   for (auto& watcher : watchers_) watcher->stop();
+  wake_.stop();
 }
 
 std::string Engine::status_json() {

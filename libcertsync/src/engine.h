@@ -19,6 +19,7 @@
 #include "kube/watcher.h"
 #include "store/store.h"
 #include "util/log_queue.h"
+#include "util/wake_server.h"
 
 namespace certsync {
 
@@ -40,12 +41,16 @@ class Engine {
   store::Store& store() { return store_; }
   LogQueue& log() { return log_; }
   std::string status_json();
+  // Wakes every worker waiting on the notify socket (no-op without one).
+  void notify() { wake_.notify(); }
 
  private:
   explicit Engine(EngineConfig config);
 
   LogQueue log_;
   store::Store store_;
+  const std::string notify_socket_;
+  WakeServer wake_;
   std::vector<std::unique_ptr<kube::Watcher>> watchers_;
   std::mutex start_mutex_;
   int starts_ = 0;

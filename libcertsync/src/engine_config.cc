@@ -25,7 +25,7 @@ const std::set<std::string>& known_keys() {
     k.insert({"in_cluster", "in_cluster_host", "in_cluster_port", "service_account_dir", "kubeconfig", "context",
               "namespace", "namespaces", "label_selector", "secret_names", "deletion_policy", "max_event_bytes",
               "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback", "verify_chain",
-              "reorder_chain", "server_names_annotation"});
+              "reorder_chain", "server_names_annotation", "notify_socket"});
     return k;
   }();
   return keys;
@@ -224,6 +224,7 @@ std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings
   config.watch.honour_server_names_annotation = get(settings, "server_names_annotation") != "ignore";
   config.deletion_policy =
       get(settings, "deletion_policy") == "remove" ? store::DeletionPolicy::kRemove : store::DeletionPolicy::kKeep;
+  config.notify_socket = get(settings, "notify_socket");
   return config;
 }
 

@@ -34,6 +34,7 @@ struct EngineConfig {
   std::vector<kube::Scope> scopes;
   kube::WatchOptions watch;
   store::DeletionPolicy deletion_policy = store::DeletionPolicy::kKeep;
+  std::string notify_socket;  // Unix socket path the workers wait on (util/wake_server.h); "" for none
 };
 
 // Checks one key and value on their own; returns an error naming the key.

@@ -75,15 +75,18 @@ bool Store::seen(const std::string& id, const std::string& data_digest) const {
 }
 
 void Store::apply(std::vector<SecretUpdate> updates) {
-  std::lock_guard<std::mutex> lock(mutex_);
   bool changed = false;
-  for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
-  if (changed) ++generation_;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
+    if (changed) ++generation_;
+  }
+  if (changed && on_change_) on_change_();
 }
 
 void Store::replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
                         std::vector<SecretUpdate> updates) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   const uint64_t next = generation_ + 1;
   bool changed = false;
   std::set<std::string> listed;
@@ -99,13 +102,21 @@ void Store::replace_all(size_t scope_index, const std::function<bool(const std::
   const bool now_synced = listed_scopes_.size() >= scope_count_;
   // The first complete sync is a generation even when empty: it tells readers
   // the store now reflects the API server.
-  if (changed || (now_synced && !synced_)) ++generation_;
+  const bool raised = changed || (now_synced && !synced_);
+  if (raised) ++generation_;
   synced_ = now_synced;
+  lock.unlock();
+  if (raised && on_change_) on_change_();
 }
 
 void Store::remove(const std::string& id, const std::string& resource_version) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (remove_locked(id, resource_version, generation_ + 1)) ++generation_;
+  bool changed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed = remove_locked(id, resource_version, generation_ + 1);
+    if (changed) ++generation_;
+  }
+  if (changed && on_change_) on_change_();
 }
 
 bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {

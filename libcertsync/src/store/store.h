@@ -104,6 +104,10 @@ class Store {
 
   // The clock, in Unix seconds; tests replace it.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+  // Called (outside the lock, on the writer's thread) after a write raised
+  // the generation: how the engine wakes the workers at once. Set it before
+  // any writer runs.
+  void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
  private:
   struct Entry {
@@ -144,6 +148,7 @@ class Store {
   uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
   bool synced_ = false;
   std::function<int64_t()> clock_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace certsync::store

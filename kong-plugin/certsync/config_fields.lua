@@ -100,7 +100,7 @@ local CONFIG_FIELDS = {
 
   -- How it runs.
   { "sync_interval_ms", { type = "integer", required = true, default = 200, between = { 50, 10000 } },
-    "How often each worker checks for accepted changes (a renewed certificate is served within about this)." },
+    "How often each worker looks for accepted changes when nothing woke it (the owner wakes every worker the moment it publishes; this is the safety net)." },
   { "max_event_bytes", { type = "integer", required = true, default = 4194304, between = { 1048576, 67108864 } },
     "Largest watch event accepted (a Secret is at most 1 MiB); a larger one is refused and the watch restarted." },
   { "list_page_size", { type = "integer", required = true, default = 500, between = { 1, 5000 } },

@@ -39,13 +39,16 @@ local DICT_NAME = "certsync"
 local LEASE_KEY = status.OWNER_KEY
 local STATUS_KEY = status.LIBRARY_KEY
 local STATUS_AT_KEY = status.LIBRARY_AT_KEY
-local LEASE_TTL = 5           -- seconds a silent owner keeps the watcher before another worker takes over
+local LEASE_TTL = 5           -- seconds (at least) a silent owner keeps the watcher before another worker takes over
 local STATUS_EVERY = 1        -- seconds between status publications
 local METRICS_REFRESH = 5     -- seconds after which the node's metrics are rebuilt even if nothing moved
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
 local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
 local LOG_WINDOW = 60         -- seconds an error like one just logged is held back
+local WAKE_RECONNECT = 1      -- seconds between attempts to reach the owner's notify socket
+local MAX_WAIT = 1            -- seconds a worker waits at most before looking whether it is exiting
+local MAX_SOCKET_PATH = 107   -- bytes in a Unix socket path (sun_path, NUL excluded)
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
@@ -70,6 +73,7 @@ local state = {
   failing_since = nil,     -- when the watcher first failed to start, in this run of failures
   watch_down_bound = readiness.DEFAULT_WATCH_DOWN_SECONDS,
   interval = DEFAULT_INTERVAL,
+  notify_path = nil,       -- the owner's notify socket, which every worker waits on between ticks
   status_at = 0,
   metrics_signature = nil, -- what the node's metrics were last built from
   metrics_at = 0,          -- when they are rebuilt at the latest
@@ -111,10 +115,16 @@ local function canonical(settings)
   return table.concat(parts, "\n")
 end
 
+-- The lease outlives a few ticks, however long the poll interval is set:
+-- an owner must renew it before it runs out, or ownership would flip.
+local function lease_ttl()
+  return math.max(LEASE_TTL, 3 * state.interval)
+end
+
 local function hold_lease(dict, pid)
-  if dict:add(LEASE_KEY, pid, LEASE_TTL) then return true end
+  if dict:add(LEASE_KEY, pid, lease_ttl()) then return true end
   if dict:get(LEASE_KEY) == pid then
-    dict:set(LEASE_KEY, pid, LEASE_TTL)
+    dict:set(LEASE_KEY, pid, lease_ttl())
     return true
   end
   return false
@@ -122,11 +132,13 @@ end
 
 local function stop_watcher(dict, reason)
   if not state.watcher then return end
+  -- The lease goes first: destroying the watcher closes the other workers'
+  -- connections to its notify socket, which makes them look for it at once.
+  if dict and dict:get(LEASE_KEY) == ngx.worker.pid() then dict:delete(LEASE_KEY) end
   state.watcher:destroy()
   state.watcher = nil
   state.watcher_key = nil
   state.published_lib_gen = 0
-  if dict and dict:get(LEASE_KEY) == ngx.worker.pid() then dict:delete(LEASE_KEY) end
   log(INFO, "watcher stopped in worker ", ngx.worker.pid(), ": ", reason)
 end
 
@@ -213,6 +225,7 @@ local function own(dict)
       published, err = propagation.publish(dict, set)
       if published then
         state.published_lib_gen = set.generation
+        watcher:notify() -- every worker pulls now, not at its next poll
         log_published(set, published)
       end
     end
@@ -300,22 +313,87 @@ local function work(dict)
   converge(dict)
 end
 
--- One tick re-arms the next, so that a reconfiguration can change the interval.
-local function tick(premature)
+-- Whether a file exists, without opening it (a Unix socket cannot be
+-- opened as a file). Connecting to a path that is not there would make
+-- nginx log an error every time.
+local file_exists = (function()
+  local ffi = require "ffi"
+  pcall(ffi.cdef, "int access(const char *pathname, int mode);")
+  local ok = pcall(function() return ffi.C.access end)
+  if not ok then return function() return true end end
+  return function(path) return ffi.C.access(path, 0) == 0 end
+end)()
+
+-- The connection to the owner's notify socket (see util/wake_server.h),
+-- used only by the loop's own timer: a cosocket belongs to the timer that
+-- made it.
+local wake = { sock = nil, retry_at = 0 }
+
+local function drop_wake_connection()
+  if wake.sock then wake.sock:close() end
+  wake.sock = nil
+end
+
+-- Waits up to `seconds`, returning true as soon as the owner's library
+-- writes a byte (an accepted change, or the owner's publication of one) or
+-- the owner closes the connection (it stopped: its lease is free).
+-- Without a connection (no owner yet, no socket, or it just went away) it
+-- sleeps, and connects again at most every WAKE_RECONNECT seconds.
+local function wait_for_wake(dict, seconds)
+  local path = state.notify_path
+  if not wake.sock and path and state.settings and ngx.now() >= wake.retry_at
+     and dict:get(LEASE_KEY) and file_exists(path) then
+    local sock = ngx.socket.tcp()
+    sock:settimeout(1000)
+    if sock:connect("unix:" .. path) then
+      wake.sock = sock
+    else
+      wake.retry_at = ngx.now() + WAKE_RECONNECT
+    end
+  end
+  if not wake.sock then
+    ngx.sleep(seconds)
+    return false
+  end
+  wake.sock:settimeout(math.max(1, math.floor(seconds * 1000)))
+  local bytes, err = wake.sock:receiveany(64)
+  -- Closed: the owner stopped or went away; the next owner listens anew.
+  if not bytes and err ~= "timeout" then
+    drop_wake_connection()
+    wake.retry_at = ngx.now() + 0.05
+    return true -- look now: the lease may be free for this worker to take
+  end
+  return bytes ~= nil
+end
+
+-- The worker's loop, in one long-lived timer: work when woken or when the
+-- poll interval (the safety net) has passed, until the worker exits, which
+-- it notices within MAX_WAIT.
+local function run(premature)
   local dict = ngx.shared[DICT_NAME]
-  if premature then
-    -- Graceful reload or quit: stop the thread before the worker exits.
-    stop_watcher(dict, "worker exiting")
-    return
+  local woken, next_poll = true, 0
+  while not premature and not ngx.worker.exiting() do
+    if woken or ngx.now() >= next_poll then
+      next_poll = ngx.now() + state.interval
+      if state.settings then
+        local ok, err = pcall(work, dict)
+        if not ok then log(ERR, "tick failed: ", err) end
+      else
+        drop_wake_connection() -- not configured (yet, or any more): nothing to wait for
+      end
+    end
+    local wait = math.max(0.001, math.min(next_poll - ngx.now(), MAX_WAIT))
+    local ok, result = pcall(wait_for_wake, dict, wait)
+    woken = ok and result
+    if not ok then
+      log(ERR, "waiting for changes failed: ", result)
+      drop_wake_connection()
+      ngx.sleep(wait)
+    end
   end
-  if state.settings then
-    local ok, err = pcall(work, dict)
-    if not ok then log(ERR, "tick failed: ", err) end
-  end
-  local ok, err = ngx.timer.at(state.interval, tick)
-  if not ok and err ~= "process exiting" then
-    log(ERR, "cannot schedule the next tick (", err, "): this worker stops following changes")
-  end
+  -- Graceful reload or quit: stop the thread before the worker exits.
+  drop_wake_connection()
+  stop_watcher(dict, "worker exiting")
 end
 
 -- Registers the metrics in certsync's own registry and in the host's
@@ -358,7 +436,7 @@ function _M.init_worker(settings, host)
   -- new worker must not answer with the host's certificate meanwhile.
   local ok, err = pcall(converge, ngx.shared[DICT_NAME])
   if not ok then log(ERR, "cannot load the published certificates: ", err) end
-  ok, err = ngx.timer.at(0, tick)
+  ok, err = ngx.timer.at(0, run)
   if not ok then
     log(ERR, "cannot start the timer: ", err)
     return nil, err
@@ -383,6 +461,14 @@ function _M.configure(settings)
       lib_settings[k] = tostring(v)
     end
   end
+  -- Where the owner's library wakes the workers: a Unix socket in nginx's
+  -- prefix (Kong: /usr/local/kong/logs), the same for every worker of the
+  -- node and distinct between nodes and instances. "" turns it off (polling only).
+  if lib_settings.notify_socket == nil then
+    local path = ngx.config.prefix() .. "logs/certsync.sock"
+    if #path <= MAX_SOCKET_PATH then lib_settings.notify_socket = path end
+  end
+  if lib_settings.notify_socket == "" then lib_settings.notify_socket = nil end
   if lib_settings.in_cluster == "true" then
     lib_settings.in_cluster_host = lib_settings.in_cluster_host or IN_CLUSTER_HOST
     lib_settings.in_cluster_port = lib_settings.in_cluster_port or IN_CLUSTER_PORT
@@ -391,6 +477,7 @@ function _M.configure(settings)
   state.settings_key = canonical(lib_settings)
   state.lib_path = settings.lib_path
   state.interval = tonumber(settings.poll_interval) or DEFAULT_INTERVAL
+  state.notify_path = lib_settings.notify_socket
   state.watch_down_bound = tonumber(settings.ready_watch_down_seconds) or readiness.DEFAULT_WATCH_DOWN_SECONDS
   if state.settings_key ~= previous_key then state.retry_at = 0 end
 end

@@ -102,6 +102,11 @@ function Watcher:generation()
   return tonumber(lib.certsync_generation(self.handle))
 end
 
+-- Wakes every worker waiting on the notify socket.
+function Watcher:notify()
+  lib.certsync_notify(self.handle)
+end
+
 -- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial,
 -- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0 if unknown)} } }.
 function Watcher:changes_since(generation)

@@ -95,7 +95,7 @@ function _M.build(view, this_worker, filters)
     end
     workers[#workers + 1] = {
       id = w.id, pid = w.pid, generation = w.generation, missing = w.missing or nil, stale = w.stale,
-      last_tick = w.last_tick, serials = serials,
+      last_tick = w.last_tick, converged_at = w.converged_at, serials = serials,
       behind = not w.missing and w.generation ~= view.published_generation,
     }
   end

@@ -3,9 +3,10 @@
 -- The status, the readiness check and the metrics answer in whichever worker
 -- the request reaches, yet must speak for every worker of the node. So each
 -- worker writes into the shared dict:
---   "w:<id>"  { pid, generation, serials = { [secret id] = serial } }, when it
---             converges on a new generation (the serials are the bundles it
---             actually parsed, so a bundle a worker failed to load shows);
+--   "w:<id>"  { pid, generation, converged_at, serials = { [secret id] = serial } },
+--             when it converges on a new generation (the serials are the
+--             bundles it actually parsed, so a bundle a worker failed to
+--             load shows; converged_at is when it started serving them);
 --   "wh:<id>" the time of its last tick, every tick: a worker that stopped
 --             ticking (hung, or gone with a smaller worker_processes) is stale.
 -- <id> is ngx.worker.id(), stable across respawns, so a restarted worker
@@ -21,7 +22,8 @@ _M.STALE_AFTER = 5  -- seconds without a tick after which a worker's report is n
 function _M.publish(dict, worker_id, pid, generation, bundles)
   local serials = {}
   for id, bundle in pairs(bundles) do serials[id] = bundle.serial end
-  local text = json.encode({ pid = pid, generation = generation, serials = serials })
+  ngx.update_time()
+  local text = json.encode({ pid = pid, generation = generation, converged_at = ngx.now(), serials = serials })
   local ok, err = dict:safe_set(REPORT_PREFIX .. worker_id, text)
   if not ok then return nil, err end
   return _M.heartbeat(dict, worker_id)

@@ -124,6 +124,9 @@ std::string Engine::status_json() {
   for (const auto& watcher : watchers_) watchers.push_back(watcher->status());
   status["watchers"] = std::move(watchers);
   status["log_records_dropped"] = log_.dropped();
+  // How many workers wait on the notify socket: all of them, normally.
+  if (!notify_socket_.empty())
+    status["notify"] = {{"socket", notify_socket_}, {"connections", wake_.connections()}};
   return status.dump();
 }
 

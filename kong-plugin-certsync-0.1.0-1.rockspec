@@ -45,6 +45,7 @@ build = {
       ["certsync.readiness"] = "kong-plugin/certsync/readiness.lua",
       ["certsync.sni_index"] = "kong-plugin/certsync/sni_index.lua",
       ["certsync.status"] = "kong-plugin/certsync/status.lua",
+      ["certsync.unpublished"] = "kong-plugin/certsync/unpublished.lua",
       ["certsync.worker_report"] = "kong-plugin/certsync/worker_report.lua",
       ["kong.plugins.certsync.api"] = "kong-plugin/kong/plugins/certsync/api.lua",
       ["kong.plugins.certsync.handler"] = "kong-plugin/kong/plugins/certsync/handler.lua",

@@ -22,6 +22,7 @@ local propagation = require "certsync.propagation"
 local readiness = require "certsync.readiness"
 local sni_index = require "certsync.sni_index"
 local status = require "certsync.status"
+local unpublished = require "certsync.unpublished"
 local worker_report = require "certsync.worker_report"
 
 local ngx = ngx
@@ -122,9 +123,9 @@ local function lease_ttl()
 end
 
 local function hold_lease(dict, pid)
-  if dict:add(LEASE_KEY, pid, lease_ttl()) then return true end
+  if dict:safe_add(LEASE_KEY, pid, lease_ttl()) then return true end
   if dict:get(LEASE_KEY) == pid then
-    dict:set(LEASE_KEY, pid, lease_ttl())
+    dict:safe_set(LEASE_KEY, pid, lease_ttl())
     return true
   end
   return false
@@ -162,9 +163,9 @@ local function start_watcher(dict)
     if fix then err = err .. "; to fix: " .. fix end
     state.start_attempts = state.start_attempts + 1
     state.failing_since = state.failing_since or ngx.now()
-    dict:set(STATUS_KEY, json.encode({ error = err, failed_starts = state.start_attempts,
+    dict:safe_set(STATUS_KEY, json.encode({ error = err, failed_starts = state.start_attempts,
                                        retry_in_seconds = RETRY_AFTER, failing_since = state.failing_since }))
-    dict:set(STATUS_AT_KEY, ngx.now())
+    dict:safe_set(STATUS_AT_KEY, ngx.now())
     -- Once per distinct reason, not every retry: one clear line in the log.
     if err ~= state.start_error then
       log(ERR, "cannot start the watcher: ", err, "; the host's own certificates keep serving",
@@ -178,6 +179,7 @@ local function start_watcher(dict)
   state.start_attempts = 0
   state.failing_since = nil
   metrics.watcher_started()
+  unpublished.reset(dict)
   log(NOTICE, "watcher started in worker ", ngx.worker.pid())
 end
 
@@ -187,16 +189,20 @@ end
 
 -- One line per accepted change, with how long it took from the watch event
 -- to the shared dict; a full set (first sync, relist) gets one summary line.
-local function log_published(set, generation)
+-- What did not fit (`unstored`) is logged by certsync.unpublished instead.
+local function log_published(set, generation, unstored)
+  local missed = {}
+  for _, id in ipairs(unstored) do missed[id] = true end
   if set.full then
-    log(NOTICE, "published ", #set.changes, " certificates (full sync) as generation ", generation)
+    log(NOTICE, "published ", #set.changes - #unstored, " of ", #set.changes,
+        " certificates (full sync) as generation ", generation)
     return
   end
   local now = ngx.now()
   for _, change in ipairs(set.changes) do
     if change.removed then
       log(NOTICE, change.id, ": no longer served (generation ", generation, ")")
-    else
+    elseif not missed[change.id] then
       local latency = change.observed_at > 0 and string.format("%d ms", (now - change.observed_at) * 1000) or "unknown"
       log(NOTICE, change.id, ": serving serial ", change.serial, " for ", change.snis:gsub(" ", ","),
           ", notAfter ", utc(change.not_after), " (generation ", generation, ", ", latency,
@@ -218,25 +224,36 @@ local function own(dict)
   end
   local watcher = state.watcher
   drain_logs(watcher)
+  local set, err
   if watcher:generation() ~= state.published_lib_gen then
-    local set, err = watcher:changes_since(state.published_lib_gen)
-    if set then
-      local published
-      published, err = propagation.publish(dict, set)
-      if published then
-        state.published_lib_gen = set.generation
-        watcher:notify() -- every worker pulls now, not at its next poll
-        log_published(set, published)
-      end
-    end
-    if err then log(ERR, err) end
+    set, err = watcher:changes_since(state.published_lib_gen)
+  elseif unpublished.due() then
+    -- Certificates that did not fit last time: try them again.
+    local full
+    full, err = watcher:changes_since(0)
+    if full then set = unpublished.retry_set(full) end
   end
+  if set then
+    local published, unstored, store_err = propagation.publish(dict, set)
+    if published then
+      state.published_lib_gen = math.max(state.published_lib_gen, set.generation)
+      watcher:notify() -- every worker pulls now, not at its next poll
+      log_published(set, published, unstored)
+      local dict_line = unpublished.record(dict, set, unstored, store_err)
+      if dict_line then log(#unstored > 0 and ERR or NOTICE, dict_line) end
+    else
+      err = unstored
+    end
+  end
+  if err then log(ERR, err) end
   local now = ngx.now()
   if now >= state.status_at then
     state.status_at = now + STATUS_EVERY
     local text = watcher:status_json()
-    dict:set(STATUS_KEY, text)
-    dict:set(STATUS_AT_KEY, now)
+    -- safe_set everywhere in this dict: a plain set would make room by
+    -- evicting the least recently used keys, which may be certificates.
+    dict:safe_set(STATUS_KEY, text)
+    dict:safe_set(STATUS_AT_KEY, now)
     -- The node's metrics are rebuilt when the watcher's view or the published
     -- generation moved, and every METRICS_REFRESH seconds for what time alone
     -- changes (readiness, a worker falling behind): decoding every Secret's
@@ -246,7 +263,8 @@ local function own(dict)
     if signature ~= state.metrics_signature or now >= state.metrics_at then
       state.metrics_signature, state.metrics_at = signature, now + METRICS_REFRESH
       local view = status.node_view(dict, published, state.watch_down_bound)
-      metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready)
+      metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready,
+                          view.unpublished and view.unpublished.count or 0)
     end
   end
 end

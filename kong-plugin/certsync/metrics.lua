@@ -43,6 +43,8 @@ local FAMILIES = {
   { "histogram", "certsync_event_to_served_seconds",
     "From the watch event to a worker serving the change, in seconds.", nil, LATENCY_BUCKETS },
   { "gauge", "certsync_ready", "1 when GET /certsync/ready answers 200." },
+  { "gauge", "certsync_secrets_unpublished",
+    "Certificates accepted but not published to the workers: the shared dict \"certsync\" is too small." },
 }
 _M.FAMILIES = FAMILIES
 
@@ -90,8 +92,9 @@ local function count(name, labels, total)
 end
 
 -- The owner's view of the node. library: the watcher's decoded status;
--- reports: worker_report.read_all(); ready: boolean.
-function _M.update_node(dict, library, reports, published_generation, ready)
+-- reports: worker_report.read_all(); ready: boolean; unpublished: how many
+-- certificates did not fit in the dict.
+function _M.update_node(dict, library, reports, published_generation, ready, unpublished)
   local gauges = {}  -- name -> { label values... } written this time
   local function gauge(name, value, labels)
     each(name, "set", value, labels)
@@ -138,6 +141,7 @@ function _M.update_node(dict, library, reports, published_generation, ready)
   each("certsync_secrets_served", "set", served)
   each("certsync_generation_published", "set", published_generation)
   each("certsync_ready", "set", ready and 1 or 0)
+  each("certsync_secrets_unpublished", "set", unpublished or 0)
 
   -- Series written last time (by this worker or a previous owner) but not now
   -- belong to Secrets or scopes that are gone: remove them.
@@ -172,7 +176,7 @@ end
 function _M.forget_workers_beyond(dict, worker_count)
   local highest = dict:get(WORKERS_KEY) or 0
   for id = worker_count, highest - 1 do each("certsync_worker_generation_served", "del", { tostring(id) }) end
-  dict:set(WORKERS_KEY, worker_count)
+  dict:safe_set(WORKERS_KEY, worker_count)
 end
 
 return _M

@@ -57,10 +57,21 @@ function Metric:set(value, label_values)
   return self.dict:safe_set(key, value)
 end
 
+-- incr with an initial value would make room by evicting other keys (the
+-- dict also holds the certificates): a missing key is added safely instead.
+local function add_to(dict, key, value)
+  local total = dict:incr(key, value)
+  if total then return total end
+  local ok, err = dict:safe_add(key, value)
+  if ok then return value end
+  if err == "exists" then return dict:incr(key, value) end -- another worker added it first
+  return nil, err
+end
+
 function Metric:inc(value, label_values)
   local key, err = self:key(label_values)
   if not key then return nil, err end
-  return self.dict:incr(key, value or 1, 0)
+  return add_to(self.dict, key, value or 1)
 end
 
 function Metric:observe(value, label_values)
@@ -70,9 +81,9 @@ function Metric:observe(value, label_values)
   for i, bound in ipairs(self.buckets) do
     if value <= bound then index = i break end
   end
-  self.dict:incr(base .. "\t" .. index, 1, 0)
-  self.dict:incr(base .. "\tsum", value, 0)
-  return self.dict:incr(base .. "\tcount", 1, 0)
+  add_to(self.dict, base .. "\t" .. index, 1)
+  add_to(self.dict, base .. "\tsum", value)
+  return add_to(self.dict, base .. "\tcount", 1)
 end
 
 function Metric:del(label_values)

@@ -19,6 +19,19 @@ local BUNDLE_PREFIX = "b:"
 local GEN_KEY = "gen"
 
 local HEADER_LINES = 9
+-- Free pages a new certificate must leave in the dict: the status, the
+-- workers' reports and the metrics live there too, and must still fit when
+-- the certificates no longer do. A share of the dict, at least 64 KB.
+local RESERVE_SHARE = 1 / 16
+local MIN_RESERVE = 64 * 1024
+
+-- Whether a new value of `bytes` may take room in the dict. Without
+-- lua-resty-core's capacity()/free_space() every value is tried.
+local function room_for(dict, bytes)
+  if not dict.free_space or not dict.capacity then return true end
+  local reserve = math.max(MIN_RESERVE, dict:capacity() * RESERVE_SHARE)
+  return dict:free_space() >= bytes + reserve
+end
 
 -- Serialised form: nine header lines, then the certificate and key PEM.
 local function encode(stamp, change)
@@ -53,21 +66,33 @@ local function decode(value)
   }
 end
 
--- Owner side: writes a change set (from the library) and returns the new
--- published generation, or nil, err (e.g. the dict is full).
+-- Owner side: writes a change set (from the library). Returns the new
+-- published generation and the ids whose bundle did not fit in the dict
+-- (with the dict's error), or nil, err. What fits is published: a full dict
+-- never holds back the rest. A bundle that does not fit leaves the one
+-- stored before in place: nginx frees the old value before it finds no room
+-- for the new one, so the old one is put back.
 function _M.publish(dict, set)
   local stamp = (dict:get(GEN_KEY) or 0) + 1
-  local present = {}
+  local present, unstored, store_err = {}, {}, nil
   for _, change in ipairs(set.changes) do
     local key = BUNDLE_PREFIX .. change.id
     if change.removed then
       dict:delete(key)
     else
       present[key] = true
-      local ok, err = dict:safe_set(key, encode(stamp, change))
+      local old = dict:get(key)
+      local value = encode(stamp, change)
+      local ok, err
+      if old or room_for(dict, #value) then
+        ok, err = dict:safe_set(key, value)
+      else
+        ok, err = nil, "no room left beside the status and the metrics"
+      end
       if not ok then
-        return nil, "cannot store " .. change.id .. " in the shared dict: " .. tostring(err) ..
-          " (raise the size of lua_shared_dict certsync)"
+        if old then dict:safe_set(key, old) end
+        unstored[#unstored + 1] = change.id
+        store_err = err
       end
     end
   end
@@ -77,8 +102,14 @@ function _M.publish(dict, set)
       if sub(key, 1, #BUNDLE_PREFIX) == BUNDLE_PREFIX and not present[key] then dict:delete(key) end
     end
   end
-  dict:set(GEN_KEY, stamp)
-  return stamp
+  local ok, err = dict:safe_set(GEN_KEY, stamp)
+  if not ok then return nil, "cannot raise the published generation in the shared dict: " .. tostring(err) end
+  return stamp, unstored, store_err
+end
+
+-- The size a change takes in the dict, for sizing advice.
+function _M.encoded_size(change)
+  return #encode(0, change)
 end
 
 function _M.published_generation(dict)

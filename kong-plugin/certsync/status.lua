@@ -6,6 +6,7 @@
 -- workers report serials only.
 local json = require "certsync.json"
 local readiness = require "certsync.readiness"
+local unpublished = require "certsync.unpublished"
 local worker_report = require "certsync.worker_report"
 
 local _M = {}
@@ -25,6 +26,9 @@ function _M.node_view(dict, published_generation, watch_down_bound)
     library_at = dict:get(_M.LIBRARY_AT_KEY),
     workers = worker_report.read_all(dict, ngx.worker.count(), now),
     watch_down_bound = watch_down_bound,
+    unpublished = unpublished.read(dict),
+    dict = { capacity_bytes = dict.capacity and dict:capacity() or nil,
+             free_bytes = dict.free_space and dict:free_space() or nil },
   }
   if type(view.library) ~= "table" then view.library = nil end
   view.ready, view.not_ready_reason = readiness.check(view)
@@ -117,6 +121,10 @@ function _M.build(view, this_worker, filters)
       worker_count = #view.workers,
       ready = view.ready,
       not_ready_reason = view.not_ready_reason,
+      -- Accepted certificates the shared dict had no room for, and the size that would hold them.
+      unpublished = view.unpublished,
+      -- free_bytes counts whole free pages only: a dict can be fuller than it looks.
+      shared_dict = view.dict,
     },
     watcher = watcher,
     workers = json.array(workers),

@@ -9,6 +9,7 @@ function _M.new() return setmetatable({ data = {} }, Dict) end
 function Dict:get(key) return self.data[key] end
 function Dict:set(key, value) self.data[key] = value return true end
 function Dict:safe_set(key, value) self.data[key] = value return true end
+function Dict:safe_add(key, value) return self:add(key, value) end
 function Dict:add(key, value)
   if self.data[key] ~= nil then return false, "exists" end
   self.data[key] = value

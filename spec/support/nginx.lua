@@ -13,6 +13,7 @@ local free_port = require "spec.support.ports"
 -- opts: { workers, settings = { server, ca_file, token_file, namespace, ... },
 --         lua_path, lib_path, fallback_crt, fallback_key,
 --         shared_dict = false (leave out `lua_shared_dict certsync`),
+--         shared_dict_size (default "16m"),
 --         http_lua / certificate_lua (replace the init_worker block and the
 --         certificate phase's code, e.g. to host the Kong handler),
 --         init_lua (init_by_lua code, run in the master), env = { NAME = value },
@@ -40,7 +41,7 @@ function _M.start(dir, opts)
     "  access_log off;",
     "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
     opts.lua_cpath and ("  lua_package_cpath " .. string.format("%q", opts.lua_cpath .. ";;") .. ";") or "",
-    opts.shared_dict == false and "" or "  lua_shared_dict certsync 16m;",
+    opts.shared_dict == false and "" or ("  lua_shared_dict certsync " .. (opts.shared_dict_size or "16m") .. ";"),
     opts.extra_http or "",
     opts.init_lua and ("  init_by_lua_block { " .. opts.init_lua .. " }") or "",
     opts.http_lua or table.concat({

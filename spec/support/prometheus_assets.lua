@@ -28,6 +28,7 @@ local FAMILIES = {
   certsync_secret_stale_workers = "gauge",
   certsync_event_to_served_seconds = "histogram",
   certsync_ready = "gauge",
+  certsync_secrets_unpublished = "gauge",
 }
 
 -- The exporter's families and their types, { name = type }, as exposed under

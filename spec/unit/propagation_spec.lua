@@ -89,4 +89,62 @@ describe("propagation through the shared dict", function()
     assert.equal("A1", second["ns/a"].serial)
     assert.equal("ns/a: bad PEM", reported)
   end)
+
+  -- A dict that holds `capacity` bytes of values and, like nginx's, frees an
+  -- existing value before it finds no room for the new one.
+  local function small_dict(capacity)
+    local dict = memory_dict()
+    local data, used = {}, 0
+    dict.get = function(_, k) return data[k] end
+    dict.set = function(_, k, v) used = used - #tostring(data[k] or "") + #tostring(v) data[k] = v return true end
+    dict.safe_set = function(_, k, v)
+      used = used - #tostring(data[k] or "")
+      data[k] = nil
+      if used + #tostring(v) > capacity then return nil, "no memory" end
+      used = used + #tostring(v)
+      data[k] = v
+      return true
+    end
+    dict.delete = function(_, k) used = used - #tostring(data[k] or "") data[k] = nil end
+    dict.get_keys = function()
+      local keys = {}
+      for k in pairs(data) do keys[#keys + 1] = k end
+      return keys
+    end
+    return dict
+  end
+
+  local function big_change(id, serial)
+    local c = change(id, serial)
+    c.cert_pem = c.cert_pem .. string.rep("x", 400)
+    return c
+  end
+
+  it("publishes what fits when the dict is full, and names what did not", function()
+    local dict = small_dict(1200)
+    local gen, unstored, err = propagation.publish(dict, { full = true, changes = {
+      big_change("ns/a", "A1"), big_change("ns/b", "B1"), big_change("ns/c", "C1"), big_change("ns/d", "D1") } })
+    assert.equal(1, gen)
+    assert.equal("no memory", err)
+    assert.is_true(#unstored >= 1 and #unstored < 4)
+    local got = propagation.collect(dict, {}, parse, no_error)
+    local served = 0
+    for _ in pairs(got) do served = served + 1 end
+    assert.equal(4 - #unstored, served)
+    for _, id in ipairs(unstored) do assert.is_nil(got[id]) end
+  end)
+
+  it("keeps the bundle served before when its renewal does not fit", function()
+    local dict = small_dict(300)
+    propagation.publish(dict, { full = true, changes = { change("ns/a", "A1") } })
+    local first = propagation.collect(dict, {}, parse, no_error)
+    local gen, unstored = propagation.publish(dict, { full = false, changes = { big_change("ns/a", "A2") } })
+    assert.equal(2, gen)
+    assert.same({ "ns/a" }, unstored)
+    local second = propagation.collect(dict, first, parse, no_error)
+    assert.equal("A1", second["ns/a"].serial) -- put back, not lost
+    -- and a full set that could not store it does not delete it either
+    propagation.publish(dict, { full = true, changes = { big_change("ns/a", "A2") } })
+    assert.equal("A1", propagation.collect(dict, {}, parse, no_error)["ns/a"].serial)
+  end)
 end)

@@ -229,10 +229,7 @@ function _M.variable_query_expr(query)
 end
 
 local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
-  return text
+  return (assert(require("spec.support.proc").read_file(path), "cannot read " .. path))
 end
 
 -- Every expr of every panel target (rows' nested panels included) and the

@@ -268,6 +268,11 @@ local function publish(dict, watcher)
   if report.generation then timed("notify", watcher.notify, watcher) end -- every worker pulls now
   if report.done then state.published_lib_gen = math.max(state.published_lib_gen, report.library_generation) end
   log_published(report)
+  if report.generation then
+    for _, change in ipairs(report.changes) do
+      if not change.removed then metrics.watch_stale(change.id, report.generation) end
+    end
+  end
   local slice = { changes = report.changes }
   for _, change in ipairs(report.unstored_changes) do slice.changes[#slice.changes + 1] = change end
   local dict_line = unpublished.record(dict, slice, report.unstored, report.store_err, report.published)
@@ -343,9 +348,7 @@ local function report(dict)
   local worker_id = ngx.worker.id()
   if not worker_id then return end
   state.report_due = false
-  local count = 0
-  for _ in pairs(index.bundles) do count = count + 1 end
-  local ok, err = worker_report.publish(dict, worker_id, ngx.worker.pid(), state.local_gen, count, state.failed,
+  local ok, err = worker_report.publish(dict, worker_id, ngx.worker.pid(), state.local_gen, index.count, state.failed,
                                         state.converged_at)
   if not ok then log(ERR, "cannot report what this worker serves: ", err) end
   metrics.update_worker(worker_id, state.local_gen)
@@ -404,10 +407,13 @@ local function converge(dict)
     return
   end
   local first_load = state.local_gen < 0
-  local ids = propagation.changed_between(dict, state.local_gen, gen)
+  local ids, from_full_set = propagation.changed_between(dict, state.local_gen, gen)
   local rescan = ids == nil
   if rescan then ids = propagation.published_ids(dict) end
-  local eager = #ids <= EAGER_PARSE_MAX
+  -- A renewal or two: parse now, the first handshake must not wait. A first
+  -- list or a relist (in slices of a few dozen): parse on first use, or a
+  -- worker would hold every certificate of the node parsed.
+  local eager = not rescan and not from_full_set and #ids <= EAGER_PARSE_MAX
   local now = ngx.now()
   for _, id in ipairs(ids) do take(dict, id, eager, first_load, now) end
   if rescan then

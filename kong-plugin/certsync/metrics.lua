@@ -11,8 +11,6 @@
 -- sets are bounded: Secrets watched, scopes, reason codes, worker ids, HTTP
 -- statuses; never a client's SNI.
 local json = require "certsync.json"
-local propagation = require "certsync.propagation"
-local worker_report = require "certsync.worker_report"
 
 local _M = {}
 
@@ -81,20 +79,6 @@ local function each(name, method, ...)
   end
 end
 
--- The library's counters restart with each watcher this worker starts,
--- and so does what the owner knows of each Secret's series.
-function _M.watcher_started()
-  counted = {}
-  secrets, served_count, reason_totals, stale_watch = {}, 0, {}, {}
-end
-
-local function count(name, labels, total)
-  local key = name .. "\0" .. table.concat(labels, "\0")
-  local last = counted[key] or 0
-  if total > last then each(name, "inc", total - last, labels) end
-  counted[key] = total
-end
-
 -- Per-Secret series follow the library's status one Secret at a time
 -- (certsync.status_feed): what a Secret's series are is kept in the dict
 -- under "ms:<id>" (its label sets), so that whoever owns the watcher next
@@ -103,7 +87,24 @@ local SECRET_SERIES_PREFIX = "ms:"
 local secrets = {}   -- id -> { served = bool, refusals = { [reason] = n } }, in the owner
 local served_count = 0
 local reason_totals = {}  -- reason -> refusals summed over the Secrets
-local stale_watch = {}    -- id -> true: Secrets whose stale-worker count may still move
+-- Secrets whose stale-worker count may still move: id -> the generation
+-- that published them (workers at or past it serve them, unless they failed).
+local stale_watch = {}
+local stale_value = {}    -- id -> the stale-worker count last set
+
+-- The library's counters restart with each watcher this worker starts,
+-- and so does what the owner knows of each Secret's series.
+function _M.watcher_started()
+  counted = {}
+  secrets, served_count, reason_totals, stale_watch, stale_value = {}, 0, {}, {}, {}
+end
+
+local function count(name, labels, total)
+  local key = name .. "\0" .. table.concat(labels, "\0")
+  local last = counted[key] or 0
+  if total > last then each(name, "inc", total - last, labels) end
+  counted[key] = total
+end
 
 local function delete_series(sets)
   for name, label_sets in pairs(type(sets) == "table" and sets or {}) do
@@ -130,7 +131,11 @@ function _M.update_secret(dict, id, secret)
       now_served = true
       gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
       gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
-      stale_watch[id] = true
+      if stale_value[id] == nil then
+        -- A new series; watch_stale() (the publication) makes it count.
+        each("certsync_secret_stale_workers", "set", 0, { id })
+        stale_value[id] = 0
+      end
     end
     if type(secret.refusal) == "table" then
       gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
@@ -151,9 +156,10 @@ function _M.update_secret(dict, id, secret)
       if not written[name .. "\0" .. table.concat(labels, "\0")] then each(name, "del", labels) end
     end
   end
-  if not now_served and type(before) == "table" and before["certsync_certificate_expiry_timestamp_seconds"] then
+  if not now_served and (stale_value[id] or (type(before) == "table" and
+                                              before["certsync_certificate_expiry_timestamp_seconds"])) then
     each("certsync_secret_stale_workers", "del", { id })
-    stale_watch[id] = nil
+    stale_watch[id], stale_value[id] = nil, nil
   end
   served_count = served_count + (now_served and 1 or 0) - (known.served and 1 or 0)
   for reason, n in pairs(refusals) do
@@ -166,6 +172,12 @@ function _M.update_secret(dict, id, secret)
     secrets[id] = nil
     dict:delete(key)
   end
+end
+
+-- Secret `id` was published as `generation`: count its stale workers until
+-- every worker serves it.
+function _M.watch_stale(id, generation)
+  stale_watch[id] = generation
 end
 
 -- After a full status: the series of Secrets not in it (written by an
@@ -195,22 +207,34 @@ function _M.update_node(dict, summary, reports, published_generation, ready, unp
       gauges[name][#gauges[name] + 1] = labels
     end
   end
-  -- Workers behind on a Secret, for the Secrets that changed lately (and
+  -- Workers behind on a Secret, for the Secrets published lately (and
   -- those a worker failed to load): once every worker serves a Secret, its
-  -- count stays 0 until it changes again.
+  -- count stays 0 until it is published again. Costs a comparison per
+  -- watched Secret, and a registry write only where the count moved.
+  local oldest = math.huge
+  local failed = {}
   for _, report in ipairs(reports) do
-    for id in pairs(type(report.failed) == "table" and report.failed or {}) do stale_watch[id] = true end
+    if not report.missing then oldest = math.min(oldest, tonumber(report.generation) or -1) end
+    for id in pairs(type(report.failed) == "table" and report.failed or {}) do
+      failed[id] = true
+      stale_watch[id] = stale_watch[id] or 0
+    end
   end
-  for id in pairs(stale_watch) do
-    local header = propagation.header(dict, id)
+  for id, stamp in pairs(stale_watch) do
     local stale = 0
-    for _, report in ipairs(reports) do
-      if not report.missing and not (header and worker_report.serves(report, id, header.stamp, header.serial)) then
-        stale = stale + 1
+    if stamp > oldest or failed[id] then
+      for _, report in ipairs(reports) do
+        if not report.missing and ((tonumber(report.generation) or -1) < stamp or
+                                   (type(report.failed) == "table" and report.failed[id])) then
+          stale = stale + 1
+        end
       end
     end
-    if header then each("certsync_secret_stale_workers", "set", stale, { id }) end
-    if stale == 0 or not header then stale_watch[id] = nil end
+    if stale_value[id] ~= stale and secrets[id] then
+      each("certsync_secret_stale_workers", "set", stale, { id })
+      stale_value[id] = stale
+    end
+    if stale == 0 then stale_watch[id] = nil end
   end
   for reason, n in pairs(reason_totals) do count("certsync_refusals_total", { reason }, n) end
   for _, scope in ipairs(summary and summary.watchers or {}) do

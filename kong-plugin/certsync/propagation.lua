@@ -7,7 +7,9 @@
 --                           parses it, on its first handshake for a name)
 --   "h:<namespace>/<name>"  the same header lines alone: what a worker keeps
 --                           in memory per Secret (names, serial, stamp)
---   "c:<generation>"        the ids that publication changed, one per line
+--   "c:<generation>"        the ids that publication changed, one per line,
+--                           after a first line "full" (a slice of a full
+--                           set: a first list or a relist) or "delta"
 --   "gen"                   the published generation
 --   "synced"                the generation that completed the last full
 --                           set: until then the node has not seen the whole
@@ -104,13 +106,21 @@ function _M.published_generation(dict)
   return dict:get(_M.GEN_KEY) or 0
 end
 
--- The ids publication `generation` changed, or nil when its log is gone.
+-- A change log entry: `kind` ("full" or "delta") and the ids.
+function _M.encode_log(kind, ids)
+  return kind .. "\n" .. concat(ids, "\n")
+end
+
+-- The ids publication `generation` changed and whether it was a slice of
+-- a full set, or nil when its log is gone.
 function _M.changed_ids(dict, generation)
   local text = dict:get(LOG_PREFIX .. generation)
   if not text then return nil end
-  local ids = {}
-  for id in text:gmatch("[^\n]+") do ids[#ids + 1] = id end
-  return ids
+  local ids, kind = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    if kind then ids[#ids + 1] = line else kind = line end
+  end
+  return ids, kind == "full"
 end
 
 -- The header of `id` as published now, or nil (not published, or removed).
@@ -136,20 +146,22 @@ function _M.published_ids(dict)
 end
 
 -- Worker side: the ids that changed between `from` (exclusive) and `to`
--- (inclusive), or nil when a log in between is gone (read everything).
+-- (inclusive), and whether any came from a full set; nil when a log in
+-- between is gone (read everything).
 function _M.changed_between(dict, from, to)
   if from < 0 or to - from > _M.LOG_KEEP then return nil end
-  local seen, ids = {}, {}
+  local seen, ids, any_full = {}, {}, false
   for generation = from + 1, to do
-    local changed = _M.changed_ids(dict, generation)
+    local changed, full = _M.changed_ids(dict, generation)
     -- A generation may have no log only when nothing was written for it
     -- (never, today): treat a gap as lost track, to be safe.
     if not changed then return nil end
+    any_full = any_full or full
     for _, id in ipairs(changed) do
       if not seen[id] then seen[id], ids[#ids + 1] = true, id end
     end
   end
-  return ids
+  return ids, any_full
 end
 
 return _M

@@ -17,7 +17,6 @@
 local clock = require "certsync.clock"
 local propagation = require "certsync.propagation"
 
-local concat = table.concat
 local now_ms = clock.now_ms
 local encode, encode_header, body = propagation.encode, propagation.encode_header, propagation.body
 local BUNDLE_PREFIX, HEADER_PREFIX, LOG_PREFIX = propagation.BUNDLE_PREFIX, propagation.HEADER_PREFIX,
@@ -167,7 +166,7 @@ function Publisher:step(budget_ms)
   if done and job.full then remove_vanished(self, job, changed, slice) end
   local raised
   if #changed > 0 then
-    dict:safe_set(LOG_PREFIX .. stamp, concat(changed, "\n"))
+    dict:safe_set(LOG_PREFIX .. stamp, propagation.encode_log(job.full and "full" or "delta", changed))
     dict:delete(LOG_PREFIX .. (stamp - propagation.LOG_KEEP))
     local ok, err = dict:safe_set(propagation.GEN_KEY, stamp)
     if not ok then return nil, "cannot raise the published generation in the shared dict: " .. tostring(err) end
@@ -185,7 +184,7 @@ function Publisher:step(budget_ms)
         if raised == 0 then
           raised = 1
           dict:safe_set(propagation.GEN_KEY, raised)
-          dict:safe_set(LOG_PREFIX .. raised, "")
+          dict:safe_set(LOG_PREFIX .. raised, propagation.encode_log("full", {}))
         end
       end
       dict:safe_set(propagation.SYNCED_KEY, raised)

@@ -48,6 +48,7 @@ function _M.new()
     names = {},
     claims = {},    -- sni -> { rsa = { [id] = bundle }, ec = { [id] = bundle } }
     bundles = {},   -- id -> bundle
+    count = 0,      -- bundles held
     contested = {}, -- sni -> true while two Secrets of one kind claim it
   }, Index)
 end
@@ -90,7 +91,7 @@ end
 -- Adds or replaces the bundle of `bundle.id`.
 function Index:set(bundle)
   local old = self.bundles[bundle.id]
-  if old then unclaim(self, old) end
+  if old then unclaim(self, old) else self.count = self.count + 1 end
   self.bundles[bundle.id] = bundle
   local kind = kind_of(bundle)
   for _, sni in ipairs(bundle.snis) do
@@ -111,6 +112,7 @@ function Index:remove(id)
   local old = self.bundles[id]
   if not old then return end
   self.bundles[id] = nil
+  self.count = self.count - 1
   unclaim(self, old)
   for _, sni in ipairs(old.snis) do self:refresh(sni) end
 end

@@ -1,0 +1,23 @@
+-- Merges the headline figures of every bench/results/NAME.json into
+-- bench/results/latest.json, with the machine and the date of each run.
+package.path = (os.getenv("CERTSYNC_ROOT") or ".") .. "/?.lua;" .. package.path
+local json = require "dkjson"
+local proc = require "spec.support.proc"
+local bench = require "bench.support"
+
+local dir = bench.root .. "/bench/results"
+local latest = { machine = bench.machine(), runs = {} }
+for name in proc.run("ls " .. proc.shell_quote(dir) .. " 2>/dev/null"):gmatch("([%w_]+)%.json") do
+  if name ~= "latest" then
+    local doc = json.decode(proc.read_file(dir .. "/" .. name .. ".json") or "")
+    if type(doc) == "table" and type(doc.summary) == "table" then
+      for key, value in pairs(doc.summary) do
+        if type(value) ~= "table" then latest[key] = value end
+      end
+      latest.runs[name] = { date = doc.machine and doc.machine.date, quick = doc.quick or false }
+    end
+  end
+end
+latest.date = latest.machine.date
+proc.write_file(dir .. "/latest.json", json.encode(latest, { indent = true, keyorder = {} }) .. "\n")
+print(json.encode(latest, { indent = true }))

@@ -1,0 +1,211 @@
+/* renewal-probe: how long after the API server acknowledges a Secret's
+ * replacement every nginx worker serves the new certificate in a completed
+ * TLS handshake.
+ *
+ *   renewal-probe --target 127.0.0.1:PORT --sni NAME --serial HEX --workers N
+ *                 [--parallel 4] [--timeout-ms 10000] [--id-path /certsync-bench/worker-id]
+ *                 [--api-url https://H:P --api-path PATH --ca-file F --token-file F --body-file F]
+ *
+ * With the --api-* options it PUTs the body and starts the clock when the
+ * response's status line arrives; without them (a baseline) the clock starts
+ * at once and the serial is the one already served, which measures what the
+ * probe itself takes to reach every worker. --parallel threads then open
+ * fresh connections in a loop: reuseport spreads them across the workers by
+ * 4-tuple, so probing goes on until each worker id has completed a handshake
+ * with the new serial. One JSON object on stdout; times in ms from the clock's
+ * start. Exit 0 when every worker was seen, 2 on the deadline, 1 on errors. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_put.h"
+#include "clock.h"
+#include "tls_probe.h"
+
+#define MAX_WORKERS 64
+#define MAX_PARALLEL 32
+
+struct run {
+  struct probe_target target;
+  char serial[80];
+  int workers;
+  double deadline_s;
+
+  pthread_mutex_t mu;
+  pthread_cond_t started;
+  int go;          /* 1: probe; -1: give up (the write failed) */
+  int done;
+  double t0;
+  double deadline;
+  double first_new[MAX_WORKERS];  /* ms, < 0 until the worker serves it */
+  double last_old[MAX_WORKERS];   /* ms of the latest handshake still on another serial */
+  int seen;
+  long probes, old, failed;
+};
+
+static void start_clock(struct run *r, double at, int ok) {
+  pthread_mutex_lock(&r->mu);
+  r->t0 = at;
+  r->deadline = at + r->deadline_s;
+  r->go = ok ? 1 : -1;
+  pthread_cond_broadcast(&r->started);
+  pthread_mutex_unlock(&r->mu);
+}
+
+static void on_ack(void *arg, double at, int status) {
+  start_clock(arg, at, status >= 200 && status < 300);
+}
+
+static void *probe_loop(void *arg) {
+  struct run *r = arg;
+  pthread_mutex_lock(&r->mu);
+  while (r->go == 0) pthread_cond_wait(&r->started, &r->mu);
+  pthread_mutex_unlock(&r->mu);
+  if (r->go < 0) return NULL;
+  for (;;) {
+    struct probe_result res;
+    int rc = probe_once(&r->target, &res);
+    pthread_mutex_lock(&r->mu);
+    int stop = r->done || monotonic_seconds() > r->deadline;
+    if (!stop) {
+      r->probes++;
+      if (rc != 0 || res.worker >= r->workers) {
+        r->failed++;
+      } else {
+        double ms = (res.handshake_at - r->t0) * 1000.0;
+        if (strcmp(res.serial, r->serial) != 0) {
+          r->old++;
+          if (ms > r->last_old[res.worker]) r->last_old[res.worker] = ms;
+        } else if (r->first_new[res.worker] < 0) {
+          r->first_new[res.worker] = ms;
+          if (++r->seen == r->workers) r->done = 1;
+        }
+      }
+      stop = r->done;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (stop) return NULL;
+  }
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += got;
+    if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
+  }
+  fclose(f);
+  if (!buf) return NULL;
+  buf[n] = 0;
+  if (len) *len = n;
+  return buf;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: renewal-probe --target HOST:PORT --sni NAME --serial HEX --workers N "
+                  "[--parallel K] [--timeout-ms MS] [--id-path PATH] "
+                  "[--api-url URL --api-path PATH --ca-file F --token-file F --body-file F]\n");
+  exit(1);
+}
+
+int main(int argc, char **argv) {
+  static struct run r;
+  const char *target = NULL, *serial = NULL, *api_url = NULL, *api_path = NULL, *ca_file = NULL,
+             *token_file = NULL, *body_file = NULL;
+  int parallel = 4, timeout_ms = 10000;
+  r.target.id_path = "/certsync-bench/worker-id";
+  for (int i = 1; i < argc; i++) {
+    const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) usage();
+    i++;
+    if (!strcmp(k, "--target")) target = v;
+    else if (!strcmp(k, "--sni")) r.target.sni = v;
+    else if (!strcmp(k, "--serial")) serial = v;
+    else if (!strcmp(k, "--workers")) r.workers = atoi(v);
+    else if (!strcmp(k, "--parallel")) parallel = atoi(v);
+    else if (!strcmp(k, "--timeout-ms")) timeout_ms = atoi(v);
+    else if (!strcmp(k, "--id-path")) r.target.id_path = v;
+    else if (!strcmp(k, "--api-url")) api_url = v;
+    else if (!strcmp(k, "--api-path")) api_path = v;
+    else if (!strcmp(k, "--ca-file")) ca_file = v;
+    else if (!strcmp(k, "--token-file")) token_file = v;
+    else if (!strcmp(k, "--body-file")) body_file = v;
+    else usage();
+  }
+  if (!target || !r.target.sni || !serial || r.workers < 1 || r.workers > MAX_WORKERS || parallel < 1 ||
+      parallel > MAX_PARALLEL)
+    usage();
+  int put = api_url != NULL;
+  if (put && (!api_path || !ca_file || !token_file || !body_file)) usage();
+
+  static char host[256];
+  const char *colon = strrchr(target, ':');
+  if (!colon || (size_t)(colon - target) >= sizeof host) usage();
+  memcpy(host, target, (size_t)(colon - target));
+  host[colon - target] = 0;
+  r.target.host = host;
+  r.target.port = colon + 1;
+  serial_normalise(serial, r.serial, sizeof r.serial);
+  r.deadline_s = timeout_ms / 1000.0;
+  for (int w = 0; w < MAX_WORKERS; w++) r.first_new[w] = r.last_old[w] = -1;
+  pthread_mutex_init(&r.mu, NULL);
+  pthread_cond_init(&r.started, NULL);
+  r.target.ctx = probe_ctx_new();
+  if (!r.target.ctx) return 1;
+
+  /* The threads exist before the write, so that starting them costs nothing
+   * after the acknowledgement. */
+  pthread_t threads[MAX_PARALLEL];
+  for (int i = 0; i < parallel; i++) pthread_create(&threads[i], NULL, probe_loop, &r);
+
+  struct api_put_result put_result = { 0 };
+  char err[256] = "";
+  int put_rc = 0;
+  if (put) {
+    size_t body_len = 0, token_len = 0;
+    char *body = read_file(body_file, &body_len);
+    char *token = read_file(token_file, &token_len);
+    if (!body || !token) {
+      snprintf(err, sizeof err, "cannot read the body or the token file");
+      put_rc = -1;
+      start_clock(&r, monotonic_seconds(), 0);
+    } else {
+      while (token_len > 0 && (token[token_len - 1] == '\n' || token[token_len - 1] == '\r')) token[--token_len] = 0;
+      struct api_put req = { api_url, api_path, ca_file, token, body, body_len, on_ack, &r };
+      put_rc = api_put_run(&req, &put_result, err, sizeof err);
+      if (put_rc != 0 && r.go == 0) start_clock(&r, monotonic_seconds(), 0);
+    }
+    if (token) OPENSSL_cleanse(token, token_len);
+    free(token);
+    free(body);
+  } else {
+    start_clock(&r, monotonic_seconds(), 1);
+  }
+  for (int i = 0; i < parallel; i++) pthread_join(threads[i], NULL);
+
+  double first = -1, all = -1;
+  for (int w = 0; w < r.workers; w++) {
+    double t = r.first_new[w];
+    if (t >= 0 && (first < 0 || t < first)) first = t;
+    if (t > all) all = t;
+  }
+  if (r.seen != r.workers) all = -1; /* not every worker: no "every worker" time */
+  printf("{\"status\":%d,\"put_ms\":%.3f,\"first_ms\":%.3f,\"all_ms\":%.3f,\"seen\":%d,\"probes\":%ld,"
+         "\"old\":%ld,\"failed\":%ld,\"workers\":[",
+         put ? put_result.status : 0, put ? (put_result.ack_at - put_result.sent_at) * 1000.0 : 0.0, first, all,
+         r.seen, r.probes, r.old, r.failed);
+  for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.first_new[w]);
+  printf("],\"last_old\":[");
+  for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.last_old[w]);
+  printf("]");
+  if (put_rc != 0 || (put && (put_result.status < 200 || put_result.status >= 300)))
+    printf(",\"error\":\"%s\"", err[0] ? err : "the PUT was not accepted");
+  printf("}\n");
+  if (put_rc != 0 || (put && (put_result.status < 200 || put_result.status >= 300))) return 1;
+  return r.seen == r.workers ? 0 : 2;
+}

@@ -6,6 +6,7 @@
 --   CERTSYNC_ROOT=$PWD CERTSYNC_BUILD_DIR=$PWD/build \
 --     luajit bench/api_cost.lua [--quick] [SECONDS, default 600 (--quick: 60)] [WORKERS, default 4]
 --                               [--bookmark-interval-ms MS] (the API test server's; default its own, 60000)
+--                               [--out FILE] (default bench/results/api_cost.json)
 --
 -- Expected: one open watch all along, no LIST, a watch re-opened only when
 -- the server ends it at its timeoutSeconds (random in [300, 600) s: about 8
@@ -19,11 +20,12 @@ local kube = require "spec.support.kube"
 local stack_support = require "spec.support.stack"
 local host_load = require "bench.support.host_load"
 
-local args, quick, bookmark_ms = {}, false, nil
+local args, quick, bookmark_ms, out_file = {}, false, nil, nil
 local i = 1
 while i <= #arg do
   if arg[i] == "--quick" then quick = true
-  elseif arg[i] == "--bookmark-interval-ms" then i = i + 1; bookmark_ms = tonumber(arg[i])
+  elseif arg[i] == "--bookmark-interval-ms" then i = i + 1; bookmark_ms = assert(tonumber(arg[i]), "--bookmark-interval-ms MS")
+  elseif arg[i] == "--out" then i = i + 1; out_file = assert(arg[i], "--out FILE")
   else args[#args + 1] = arg[i] end
   i = i + 1
 end
@@ -117,7 +119,7 @@ print(string.format("open watches: %d at the end, min %d, max %d over %d samples
   result.open_watches, result.open_watches_min, result.open_watches_max, result.samples, result.seconds_without_watch))
 local healthy = result.counted.list == 0 and result.open_watches_min == 1 and result.open_watches_max == 1
 print("steady state " .. (healthy and "as expected (1 watch, 0 LIST)" or "NOT as expected"))
-local out_dir = kube.root .. "/bench/results"
-proc.check("mkdir -p " .. proc.shell_quote(out_dir))
-proc.write_file(out_dir .. "/api_cost.json", json.encode(result, { indent = true }) .. "\n")
-print("wrote " .. out_dir .. "/api_cost.json")
+out_file = out_file or (kube.root .. "/bench/results/api_cost.json")
+proc.check("mkdir -p " .. proc.shell_quote((out_file:match("^(.*)/[^/]*$") or ".")))
+proc.write_file(out_file, json.encode(result, { indent = true }) .. "\n")
+print("wrote " .. out_file)

@@ -5,13 +5,16 @@
 --
 --   CERTSYNC_ROOT=$PWD CERTSYNC_BUILD_DIR=$PWD/build \
 --     luajit bench/renewal_latency.lua [--quick] [RENEWALS per mode, default 200 (--quick: 30)]
---                                      [WORKERS, default 4] [PARALLEL probes, default 4]
+--                                      [WORKERS, default 4]
+--                                      [--no-pin [--parallel N, default 4]] [--interval-us N]
 --
 -- One renewal: a new key and certificate, written in one PUT of the Secret
 -- (as cert-manager writes it in one request) by bench/tools/renewal_probe,
 -- which starts its clock when the PUT's status line arrives and then opens
 -- fresh TLS connections until every worker id has completed a handshake
--- with the new serial. After each renewal the same probe runs once more
+-- with the new serial: by default one thread per worker, each from a local
+-- port learnt to reach that worker (--no-pin: N threads from any port, the
+-- kernel's reuseport hash deciding). After each renewal the same probe runs once more
 -- without a write (a baseline): how long the probe itself needs to reach
 -- every worker when they all serve already, the floor under the figure.
 -- Writes bench/results/renewal_latency.json.
@@ -25,13 +28,19 @@ local percentiles = require "bench.support.percentiles"
 local host_load = require "bench.support.host_load"
 
 local args = {}
-local quick = false
-for _, a in ipairs(arg) do
-  if a == "--quick" then quick = true else args[#args + 1] = a end
+local quick, PIN, PARALLEL, INTERVAL_US = false, true, 4, 0
+local i = 1
+while i <= #arg do
+  local a = arg[i]
+  if a == "--quick" then quick = true
+  elseif a == "--no-pin" then PIN = false
+  elseif a == "--parallel" then i = i + 1; PARALLEL = assert(tonumber(arg[i]), "--parallel N")
+  elseif a == "--interval-us" then i = i + 1; INTERVAL_US = assert(tonumber(arg[i]), "--interval-us N")
+  else args[#args + 1] = a end
+  i = i + 1
 end
 local RENEWALS = tonumber(args[1]) or (quick and 30 or 200)
 local WORKERS = tonumber(args[2]) or 4
-local PARALLEL = tonumber(args[3]) or 4
 local SECRET_PATH = "/api/v1/namespaces/default/secrets/app-tls"
 local TIMEOUT_MS = 10000
 
@@ -58,7 +67,8 @@ local load_before = host_load.snapshot()
 local stacks = { start("events"), start("polling") }
 local samples = {}
 for _, mode in ipairs({ "events", "polling" }) do
-  samples[mode] = { all = {}, first = {}, floor = {}, put = {}, probes = {}, timeouts = 0 }
+  samples[mode] = { all = {}, first = {}, floor = {}, put = {}, probes = {}, timeouts = 0,
+                    misrouted = 0, unpinned = 0 }
 end
 
 -- Round 0 creates the Secret and waits, with the probe's baseline, until
@@ -68,7 +78,7 @@ local function warm_up(stack)
   stack.api:apply_tls_secret("app-tls", cert.crt, cert.key)
   proc.wait_until(stack.mode .. ": every worker to serve the first certificate", 15, function()
     local report, rc = probe.run(binary, stack, { serial = cert.serial, workers = WORKERS, timeout_ms = 1000,
-                                                  parallel = PARALLEL })
+                                                  parallel = PARALLEL, pin = PIN, interval_us = INTERVAL_US })
     return rc == 0, report.seen .. " workers seen"
   end)
   stack.serial = cert.serial
@@ -79,9 +89,10 @@ local function renew(stack, round)
   local cert = stack:cert(stack.mode .. round, { "app.example.test" })
   local body_file = stack.dir .. "/put.json"
   proc.write_file(body_file, secret_json(cert))
-  local report, rc = probe.run(binary, stack, { serial = cert.serial, workers = WORKERS, parallel = PARALLEL,
-                                                timeout_ms = TIMEOUT_MS, body_file = body_file,
-                                                api_path = SECRET_PATH })
+  local report, rc = probe.run(binary, stack, {
+    serial = cert.serial, workers = WORKERS, parallel = PARALLEL, pin = PIN, interval_us = INTERVAL_US,
+    timeout_ms = TIMEOUT_MS, body_file = body_file, api_path = SECRET_PATH,
+  })
   if rc == 1 then error(stack.mode .. " round " .. round .. ": " .. (report.error or "probe failed")) end
   if rc == 2 then
     -- Counted at the deadline, so that a stuck worker shows in the tail instead of vanishing.
@@ -93,9 +104,13 @@ local function renew(stack, round)
   if report.first_ms >= 0 then table.insert(s.first, report.first_ms) end
   table.insert(s.put, report.put_ms)
   table.insert(s.probes, report.probes)
+  s.misrouted = s.misrouted + report.misrouted
+  if PIN and not report.pinned then s.unpinned = s.unpinned + 1 end
   stack.serial = cert.serial
-  local floor = probe.run(binary, stack, { serial = cert.serial, workers = WORKERS, parallel = PARALLEL,
-                                           timeout_ms = TIMEOUT_MS })
+  local floor = probe.run(binary, stack, {
+    serial = cert.serial, workers = WORKERS, parallel = PARALLEL, pin = PIN, interval_us = INTERVAL_US,
+    timeout_ms = TIMEOUT_MS,
+  })
   if floor.all_ms >= 0 then table.insert(s.floor, floor.all_ms) end
 end
 
@@ -113,11 +128,14 @@ local summary = {}
 for mode, s in pairs(samples) do
   summary[mode] = { all = percentiles.summary(s.all), first = percentiles.summary(s.first),
                     floor = percentiles.summary(s.floor), put = percentiles.summary(s.put),
-                    probes = percentiles.summary(s.probes), timeouts = s.timeouts }
+                    probes = percentiles.summary(s.probes), timeouts = s.timeouts,
+                    misrouted = s.misrouted, unpinned = s.unpinned }
 end
 
+local probe_shape = PIN and "probes pinned, one thread per worker" or (PARALLEL .. " probe threads, any port")
 print(string.format("renewal: API server's acknowledgement of the PUT to a completed TLS handshake with the new " ..
-  "serial; %d workers, %d renewals per mode, %d parallel probes (ms)", WORKERS, RENEWALS, PARALLEL))
+  "serial; %d workers, %d renewals per mode, %s, %d us between a thread's probes (ms)",
+  WORKERS, RENEWALS, probe_shape, INTERVAL_US))
 print(string.format("%-8s %-26s %8s %8s %8s %8s", "mode", "figure", "p50", "p90", "p99", "max"))
 local rows = {
   { "all", "every worker" }, { "first", "first handshake" },
@@ -131,8 +149,9 @@ for _, mode in ipairs({ "events", "polling" }) do
     end
   end
   local p = summary[mode].probes
-  print(string.format("%-8s %-26s %8d %8d %8d %8d   timeouts: %d", mode, "probes per renewal",
-    p.p50, p.p90, p.p99, p.max, summary[mode].timeouts))
+  print(string.format("%-8s %-26s %8d %8d %8d %8d   timeouts %d, misrouted probes %d, unpinned renewals %d",
+    mode, "probes per renewal", p.p50, p.p90, p.p99, p.max, summary[mode].timeouts, summary[mode].misrouted,
+    summary[mode].unpinned))
 end
 local events, polling = summary.events.all, summary.polling.all
 local met = events.p50 <= 25 and events.p99 <= 100 and summary.events.timeouts == 0
@@ -143,7 +162,8 @@ local result = {
   date = os.date("!%Y-%m-%dT%H:%M:%SZ"),
   measured_from = "PUT response status line (API server acknowledgement), CLOCK_MONOTONIC",
   measured_to = "completed TLS handshake serving the new serial, on every worker",
-  renewals_per_mode = RENEWALS, workers = WORKERS, parallel_probes = PARALLEL, quick = quick,
+  renewals_per_mode = RENEWALS, workers = WORKERS, quick = quick,
+  probe = { pinned = PIN, threads = PIN and WORKERS or PARALLEL, interval_us = INTERVAL_US },
   renewal_p50_ms = events.p50, renewal_p90_ms = events.p90, renewal_p99_ms = events.p99,
   renewal_max_ms = events.max,
   first_handshake_p50_ms = summary.events.first.p50, first_handshake_p99_ms = summary.events.first.p99,

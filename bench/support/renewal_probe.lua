@@ -9,10 +9,15 @@ local q = proc.shell_quote
 local _M = {}
 
 -- The location the bench adds to the TLS server: on the probe's own TLS
--- connection, it names the worker that did the handshake.
+-- connection, it names the worker that did the handshake. A sized body, so
+-- that the keep-alive connection ends when the probe closes it (see
+-- tls_probe.c).
 _M.WORKER_ID_PATH = "/certsync-bench/worker-id"
-_M.EXTRA_SERVER = "    location = " .. _M.WORKER_ID_PATH ..
-  " { content_by_lua_block { ngx.say(ngx.worker.id()) } }"
+_M.EXTRA_SERVER = "    location = " .. _M.WORKER_ID_PATH .. [[ { content_by_lua_block {
+      local id = ngx.worker.id() .. "\n"
+      ngx.header["Content-Length"] = #id
+      ngx.print(id)
+    } }]]
 
 -- Compiles the probe into the build directory; returns its path.
 function _M.build()
@@ -24,8 +29,9 @@ function _M.build()
   return binary
 end
 
--- Runs the probe against `stack`'s nginx. opts: { serial, workers, parallel,
--- timeout_ms, body_file (PUT it first; without it, a baseline) }.
+-- Runs the probe against `stack`'s nginx. opts: { serial, workers, pin (default
+-- true), parallel, interval_us, timeout_ms, body_file (PUT it first; without
+-- it, a baseline), api_path }.
 -- Returns the probe's JSON report as a table and its exit code.
 function _M.run(binary, stack, opts)
   local args = {
@@ -34,7 +40,9 @@ function _M.run(binary, stack, opts)
     "--sni", q(opts.sni or "app.example.test"),
     "--serial", q(opts.serial),
     "--workers", tostring(opts.workers),
+    "--pin", opts.pin == false and "0" or "1",
     "--parallel", tostring(opts.parallel or 4),
+    "--interval-us", tostring(opts.interval_us or 0),
     "--timeout-ms", tostring(opts.timeout_ms or 10000),
     "--id-path", q(_M.WORKER_ID_PATH),
   }

@@ -68,7 +68,7 @@ int api_put_run(const struct api_put *put, struct api_put_result *out, char *err
     goto done;
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-  fd = tcp_connect(host, port, 5000);
+  fd = tcp_connect(host, port, 5000, 0, NULL);
   if (fd < 0) {
     snprintf(err, err_len, "cannot connect to the API server");
     goto done;

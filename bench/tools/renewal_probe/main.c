@@ -3,21 +3,32 @@
  * TLS handshake.
  *
  *   renewal-probe --target 127.0.0.1:PORT --sni NAME --serial HEX --workers N
- *                 [--parallel 4] [--timeout-ms 10000] [--id-path /certsync-bench/worker-id]
+ *                 [--pin 1] [--parallel 4] [--interval-us 0] [--timeout-ms 10000]
+ *                 [--id-path /certsync-bench/worker-id]
  *                 [--api-url https://H:P --api-path PATH --ca-file F --token-file F --body-file F]
  *
  * With the --api-* options it PUTs the body and starts the clock when the
  * response's status line arrives; without them (a baseline) the clock starts
  * at once and the serial is the one already served, which measures what the
- * probe itself takes to reach every worker. --parallel threads then open
- * fresh connections in a loop: reuseport spreads them across the workers by
- * 4-tuple, so probing goes on until each worker id has completed a handshake
- * with the new serial. One JSON object on stdout; times in ms from the clock's
- * start. Exit 0 when every worker was seen, 2 on the deadline, 1 on errors. */
+ * probe itself takes to reach every worker.
+ *
+ * nginx listens with reuseport: the kernel picks a worker by a hash of the
+ * connection's 4-tuple. With --pin 1 (default) the probe first learns, before
+ * the clock starts, one local port per worker, then runs one thread per
+ * worker, each reconnecting from its port (reset on close, so the port is
+ * free again at once) until its worker completes a handshake with the new
+ * serial: the time a worker is found late is one handshake, not the luck of
+ * the draw. With --pin 0, --parallel threads connect from any port until
+ * every worker id has been seen. Every probe still reads the worker id, so a
+ * port that stops reaching its worker is counted (misrouted), never trusted.
+ * --interval-us: a pause between one thread's probes, to weigh the probe's
+ * own load. One JSON object on stdout; times in ms from the clock's start.
+ * Exit 0 when every worker was seen, 2 on the deadline, 1 on errors. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_put.h"
 #include "clock.h"
@@ -41,7 +52,15 @@ struct run {
   double first_new[MAX_WORKERS];  /* ms, < 0 until the worker serves it */
   double last_old[MAX_WORKERS];   /* ms of the latest handshake still on another serial */
   int seen;
-  long probes, old, failed;
+  long probes, old, failed, misrouted;
+  int pinned;      /* 1: one thread per worker, from ports[worker] */
+  int ports[MAX_WORKERS];
+  int interval_us;
+};
+
+struct thread_arg {
+  struct run *run;
+  int worker;      /* pinned: the worker this thread probes; else -1 */
 };
 
 static void start_clock(struct run *r, double at, int ok) {
@@ -57,15 +76,27 @@ static void on_ack(void *arg, double at, int status) {
   start_clock(arg, at, status >= 200 && status < 300);
 }
 
+static void pause_us(int us) {
+  if (us <= 0) return;
+  struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+  nanosleep(&ts, NULL);
+}
+
 static void *probe_loop(void *arg) {
-  struct run *r = arg;
+  struct thread_arg *a = arg;
+  struct run *r = a->run;
   pthread_mutex_lock(&r->mu);
   while (r->go == 0) pthread_cond_wait(&r->started, &r->mu);
   pthread_mutex_unlock(&r->mu);
   if (r->go < 0) return NULL;
+  int port = a->worker >= 0 ? r->ports[a->worker] : 0;
+  int failures = 0;
   for (;;) {
     struct probe_result res;
-    int rc = probe_once(&r->target, &res);
+    int rc = probe_once(&r->target, port, &res);
+    /* A port that cannot be bound again (taken meanwhile) is given up for any. */
+    failures = rc == 0 ? 0 : failures + 1;
+    if (failures >= 3) port = 0;
     pthread_mutex_lock(&r->mu);
     int stop = r->done || monotonic_seconds() > r->deadline;
     if (!stop) {
@@ -74,6 +105,7 @@ static void *probe_loop(void *arg) {
         r->failed++;
       } else {
         double ms = (res.handshake_at - r->t0) * 1000.0;
+        if (a->worker >= 0 && res.worker != a->worker) r->misrouted++;
         if (strcmp(res.serial, r->serial) != 0) {
           r->old++;
           if (ms > r->last_old[res.worker]) r->last_old[res.worker] = ms;
@@ -82,11 +114,30 @@ static void *probe_loop(void *arg) {
           if (++r->seen == r->workers) r->done = 1;
         }
       }
-      stop = r->done;
+      /* Pinned: this thread's worker is done; the others have their own. */
+      stop = r->done || (a->worker >= 0 && r->first_new[a->worker] >= 0);
     }
     pthread_mutex_unlock(&r->mu);
     if (stop) return NULL;
+    pause_us(r->interval_us);
   }
+}
+
+/* Before the clock: one local port per worker, found by connecting from any
+ * port until every worker id has answered. 0 when not all were found. */
+static int learn_ports(struct run *r, double seconds) {
+  int found = 0;
+  for (int w = 0; w < r->workers; w++) r->ports[w] = 0;
+  double until = monotonic_seconds() + seconds;
+  while (found < r->workers && monotonic_seconds() < until) {
+    struct probe_result res;
+    if (probe_once(&r->target, 0, &res) != 0 || res.worker >= r->workers) continue;
+    if (r->ports[res.worker] == 0 && res.local_port > 0) {
+      r->ports[res.worker] = res.local_port;
+      found++;
+    }
+  }
+  return found == r->workers;
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -117,7 +168,7 @@ int main(int argc, char **argv) {
   static struct run r;
   const char *target = NULL, *serial = NULL, *api_url = NULL, *api_path = NULL, *ca_file = NULL,
              *token_file = NULL, *body_file = NULL;
-  int parallel = 4, timeout_ms = 10000;
+  int parallel = 4, timeout_ms = 10000, pin = 1;
   r.target.id_path = "/certsync-bench/worker-id";
   for (int i = 1; i < argc; i++) {
     const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -128,6 +179,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--serial")) serial = v;
     else if (!strcmp(k, "--workers")) r.workers = atoi(v);
     else if (!strcmp(k, "--parallel")) parallel = atoi(v);
+    else if (!strcmp(k, "--pin")) pin = atoi(v);
+    else if (!strcmp(k, "--interval-us")) r.interval_us = atoi(v);
     else if (!strcmp(k, "--timeout-ms")) timeout_ms = atoi(v);
     else if (!strcmp(k, "--id-path")) r.target.id_path = v;
     else if (!strcmp(k, "--api-url")) api_url = v;
@@ -158,10 +211,17 @@ int main(int argc, char **argv) {
   r.target.ctx = probe_ctx_new();
   if (!r.target.ctx) return 1;
 
+  r.pinned = pin && learn_ports(&r, 5.0);
+  int threads_n = r.pinned ? r.workers : parallel;
   /* The threads exist before the write, so that starting them costs nothing
    * after the acknowledgement. */
-  pthread_t threads[MAX_PARALLEL];
-  for (int i = 0; i < parallel; i++) pthread_create(&threads[i], NULL, probe_loop, &r);
+  static pthread_t threads[MAX_WORKERS > MAX_PARALLEL ? MAX_WORKERS : MAX_PARALLEL];
+  static struct thread_arg thread_args[MAX_WORKERS > MAX_PARALLEL ? MAX_WORKERS : MAX_PARALLEL];
+  for (int i = 0; i < threads_n; i++) {
+    thread_args[i].run = &r;
+    thread_args[i].worker = r.pinned ? i : -1;
+    pthread_create(&threads[i], NULL, probe_loop, &thread_args[i]);
+  }
 
   struct api_put_result put_result = { 0 };
   char err[256] = "";
@@ -186,7 +246,7 @@ int main(int argc, char **argv) {
   } else {
     start_clock(&r, monotonic_seconds(), 1);
   }
-  for (int i = 0; i < parallel; i++) pthread_join(threads[i], NULL);
+  for (int i = 0; i < threads_n; i++) pthread_join(threads[i], NULL);
 
   double first = -1, all = -1;
   for (int w = 0; w < r.workers; w++) {
@@ -196,9 +256,9 @@ int main(int argc, char **argv) {
   }
   if (r.seen != r.workers) all = -1; /* not every worker: no "every worker" time */
   printf("{\"status\":%d,\"put_ms\":%.3f,\"first_ms\":%.3f,\"all_ms\":%.3f,\"seen\":%d,\"probes\":%ld,"
-         "\"old\":%ld,\"failed\":%ld,\"workers\":[",
+         "\"old\":%ld,\"failed\":%ld,\"misrouted\":%ld,\"pinned\":%s,\"threads\":%d,\"workers\":[",
          put ? put_result.status : 0, put ? (put_result.ack_at - put_result.sent_at) * 1000.0 : 0.0, first, all,
-         r.seen, r.probes, r.old, r.failed);
+         r.seen, r.probes, r.old, r.failed, r.misrouted, r.pinned ? "true" : "false", threads_n);
   for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.first_new[w]);
   printf("],\"last_old\":[");
   for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.last_old[w]);

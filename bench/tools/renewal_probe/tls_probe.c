@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* strcasestr */
 #include "tls_probe.h"
 
 #include <ctype.h>
@@ -49,34 +50,45 @@ static int read_serial(SSL *ssl, char *out, size_t out_len) {
   return rc;
 }
 
-/* HTTP/1.0, so that nginx answers without chunking and closes after it. */
+/* HTTP/1.1 with a keep-alive connection and a sized body (the location sets
+ * Content-Length), so that the client, not nginx, closes: with a reset, so
+ * that no TIME_WAIT keeps the 4-tuple from being used again at once. */
 static int read_worker_id(SSL *ssl, const char *sni, const char *path) {
   char req[512];
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, sni);
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, sni);
   if (n <= 0 || n >= (int)sizeof req || SSL_write(ssl, req, n) != n) return -1;
   char buf[2048];
   size_t have = 0;
+  const char *body = NULL;
+  long length = -1;
   for (;;) {
     int got = SSL_read(ssl, buf + have, (int)(sizeof buf - 1 - have));
     if (got <= 0) break;
     have += (size_t)got;
-    if (have >= sizeof buf - 1) break;
+    buf[have] = 0;
+    if (!body && (body = strstr(buf, "\r\n\r\n")) != NULL) {
+      body += 4;
+      const char *cl = strcasestr(buf, "\r\nContent-Length:");
+      if (!cl || cl > body) return -1;
+      length = strtol(cl + 17, NULL, 10);
+    }
+    if (body && (long)(have - (size_t)(body - buf)) >= length) break;
+    if (have >= sizeof buf - 1) return -1;
   }
-  buf[have] = 0;
+  if (!body) return -1;
   int status = 0;
   if (sscanf(buf, "HTTP/%*s %d", &status) != 1 || status != 200) return -1;
-  const char *body = strstr(buf, "\r\n\r\n");
-  if (!body) return -1;
   char *end;
-  long id = strtol(body + 4, &end, 10);
-  if (end == body + 4 || id < 0) return -1;
+  long id = strtol(body, &end, 10);
+  if (end == body || id < 0) return -1;
   return (int)id;
 }
 
-int probe_once(const struct probe_target *t, struct probe_result *r) {
+int probe_once(const struct probe_target *t, int local_port, struct probe_result *r) {
   r->worker = -1;
   r->serial[0] = 0;
-  int fd = tcp_connect(t->host, t->port, 2000);
+  r->local_port = 0;
+  int fd = tcp_connect(t->host, t->port, 2000, local_port, &r->local_port);
   if (fd < 0) return -1;
   SSL *ssl = SSL_new(t->ctx);
   int rc = -1;
@@ -90,6 +102,6 @@ int probe_once(const struct probe_target *t, struct probe_result *r) {
   if (r->worker >= 0) rc = 0;
 done:
   if (ssl) SSL_free(ssl);
-  close(fd);
+  tcp_abort(fd);
   return rc;
 }

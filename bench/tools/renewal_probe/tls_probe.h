@@ -19,6 +19,7 @@ struct probe_result {
   double handshake_at;  /* when the client's handshake completed */
   char serial[80];      /* uppercase hex, no leading zeros */
   int worker;           /* the id the worker answered, -1 if none */
+  int local_port;       /* the client port it connected from */
 };
 
 /* A client context that accepts any server certificate: the probe reads the
@@ -27,8 +28,10 @@ struct probe_result {
  * verify mode). */
 SSL_CTX *probe_ctx_new(void);
 
-/* 0 on a completed handshake and a worker id; -1 otherwise. */
-int probe_once(const struct probe_target *t, struct probe_result *r);
+/* 0 on a completed handshake and a worker id; -1 otherwise. local_port: 0
+ * for any; a port that reached a worker before reaches it again, because
+ * the kernel picks the reuseport listener by a hash of the 4-tuple. */
+int probe_once(const struct probe_target *t, int local_port, struct probe_result *r);
 
 /* Uppercases and strips leading zeros so that two spellings compare. */
 void serial_normalise(const char *in, char *out, size_t out_len);

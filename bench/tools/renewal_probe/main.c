@@ -48,6 +48,7 @@ struct run {
   int go;          /* 1: probe; -1: give up (the write failed) */
   int done;
   double t0;
+  double t0_unix;  /* the same instant on CLOCK_REALTIME, to compare with nginx's own stamps */
   double deadline;
   double first_new[MAX_WORKERS];  /* ms, < 0 until the worker serves it */
   double last_old[MAX_WORKERS];   /* ms of the latest handshake still on another serial */
@@ -64,8 +65,11 @@ struct thread_arg {
 };
 
 static void start_clock(struct run *r, double at, int ok) {
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
   pthread_mutex_lock(&r->mu);
   r->t0 = at;
+  r->t0_unix = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
   r->deadline = at + r->deadline_s;
   r->go = ok ? 1 : -1;
   pthread_cond_broadcast(&r->started);
@@ -255,9 +259,9 @@ int main(int argc, char **argv) {
     if (t > all) all = t;
   }
   if (r.seen != r.workers) all = -1; /* not every worker: no "every worker" time */
-  printf("{\"status\":%d,\"put_ms\":%.3f,\"first_ms\":%.3f,\"all_ms\":%.3f,\"seen\":%d,\"probes\":%ld,"
+  printf("{\"status\":%d,\"ack_unix\":%.6f,\"put_ms\":%.3f,\"first_ms\":%.3f,\"all_ms\":%.3f,\"seen\":%d,\"probes\":%ld,"
          "\"old\":%ld,\"failed\":%ld,\"misrouted\":%ld,\"pinned\":%s,\"threads\":%d,\"workers\":[",
-         put ? put_result.status : 0, put ? (put_result.ack_at - put_result.sent_at) * 1000.0 : 0.0, first, all,
+         put ? put_result.status : 0, r.t0_unix, put ? (put_result.ack_at - put_result.sent_at) * 1000.0 : 0.0, first, all,
          r.seen, r.probes, r.old, r.failed, r.misrouted, r.pinned ? "true" : "false", threads_n);
   for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.first_new[w]);
   printf("],\"last_old\":[");

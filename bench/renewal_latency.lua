@@ -69,7 +69,7 @@ local stacks = { start("events"), start("polling") }
 local samples = {}
 for _, mode in ipairs({ "events", "polling" }) do
   samples[mode] = { all = {}, first = {}, floor = {}, put = {}, probes = {}, stamped = {}, timeouts = 0,
-                    misrouted = 0, unpinned = 0 }
+                    misrouted = 0, failed = 0, failures = {}, unpinned = 0 }
 end
 
 -- Round 0 creates the Secret and waits, with the probe's baseline, until
@@ -125,6 +125,8 @@ local function renew(stack, round)
   table.insert(s.probes, report.probes)
   table.insert(s.stamped, stamped_convergence(stack, cert.serial) - report.ack_unix * 1000)
   s.misrouted = s.misrouted + report.misrouted
+  s.failed = s.failed + report.failed
+  for kind, n in pairs(report.failures or {}) do s.failures[kind] = (s.failures[kind] or 0) + n end
   if PIN and not report.pinned then s.unpinned = s.unpinned + 1 end
   stack.serial = cert.serial
   local floor = probe.run(binary, stack, {
@@ -150,7 +152,8 @@ for mode, s in pairs(samples) do
                     floor = percentiles.summary(s.floor), put = percentiles.summary(s.put),
                     stamped = percentiles.summary(s.stamped),
                     probes = percentiles.summary(s.probes), timeouts = s.timeouts,
-                    misrouted = s.misrouted, unpinned = s.unpinned }
+                    misrouted = s.misrouted, failed = s.failed, failures = s.failures,
+                    unpinned = s.unpinned }
 end
 
 local probe_shape = PIN and "probes pinned, one thread per worker" or (PARALLEL .. " probe threads, any port")
@@ -171,9 +174,9 @@ for _, mode in ipairs({ "events", "polling" }) do
     end
   end
   local p = summary[mode].probes
-  print(string.format("%-8s %-26s %8d %8d %8d %8d   timeouts %d, misrouted probes %d, unpinned renewals %d",
-    mode, "probes per renewal", p.p50, p.p90, p.p99, p.max, summary[mode].timeouts, summary[mode].misrouted,
-    summary[mode].unpinned))
+  local m = summary[mode]
+  print(string.format("%-8s %-26s %8d %8d %8d %8d   timeouts %d; probes failed %d, misrouted %d; unpinned runs %d",
+    mode, "probes per renewal", p.p50, p.p90, p.p99, p.max, m.timeouts, m.failed, m.misrouted, m.unpinned))
 end
 local events, polling = summary.events.all, summary.polling.all
 local met = events.p50 <= 25 and events.p99 <= 100 and summary.events.timeouts == 0

@@ -54,6 +54,7 @@ struct run {
   double last_old[MAX_WORKERS];   /* ms of the latest handshake still on another serial */
   int seen;
   long probes, old, failed, misrouted;
+  long failures[PROBE_FAILURE_KINDS];  /* by -probe_failure - 1 */
   int pinned;      /* 1: one thread per worker, from ports[worker] */
   int ports[MAX_WORKERS];
   int interval_us;
@@ -93,20 +94,22 @@ static void *probe_loop(void *arg) {
   while (r->go == 0) pthread_cond_wait(&r->started, &r->mu);
   pthread_mutex_unlock(&r->mu);
   if (r->go < 0) return NULL;
-  int port = a->worker >= 0 ? r->ports[a->worker] : 0;
-  int failures = 0;
+  const int pinned_port = a->worker >= 0 ? r->ports[a->worker] : 0;
+  int port = pinned_port;
   for (;;) {
     struct probe_result res;
     int rc = probe_once(&r->target, port, &res);
-    /* A port that cannot be bound again (taken meanwhile) is given up for any. */
-    failures = rc == 0 ? 0 : failures + 1;
-    if (failures >= 3) port = 0;
+    /* Another process may hold the port for a while (any connect can pick
+     * it once it is free): after a failure, one attempt from any port, then
+     * the pinned one again. */
+    port = rc != 0 && port != 0 ? 0 : pinned_port;
     pthread_mutex_lock(&r->mu);
     int stop = r->done || monotonic_seconds() > r->deadline;
     if (!stop) {
       r->probes++;
       if (rc != 0 || res.worker >= r->workers) {
         r->failed++;
+        if (rc < 0 && -rc <= PROBE_FAILURE_KINDS) r->failures[-rc - 1]++;
       } else {
         double ms = (res.handshake_at - r->t0) * 1000.0;
         if (a->worker >= 0 && res.worker != a->worker) r->misrouted++;
@@ -266,7 +269,8 @@ int main(int argc, char **argv) {
   for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.first_new[w]);
   printf("],\"last_old\":[");
   for (int w = 0; w < r.workers; w++) printf("%s%.3f", w ? "," : "", r.last_old[w]);
-  printf("]");
+  printf("],\"failures\":{\"connect\":%ld,\"handshake\":%ld,\"serial\":%ld,\"worker_id\":%ld}", r.failures[0],
+         r.failures[1], r.failures[2], r.failures[3]);
   if (put_rc != 0 || (put && (put_result.status < 200 || put_result.status >= 300)))
     printf(",\"error\":\"%s\"", err[0] ? err : "the PUT was not accepted");
   printf("}\n");

@@ -89,17 +89,18 @@ int probe_once(const struct probe_target *t, int local_port, struct probe_result
   r->serial[0] = 0;
   r->local_port = 0;
   int fd = tcp_connect(t->host, t->port, 2000, local_port, &r->local_port);
-  if (fd < 0) return -1;
+  if (fd < 0) return PROBE_CONNECT;
   SSL *ssl = SSL_new(t->ctx);
-  int rc = -1;
+  int rc = PROBE_HANDSHAKE;
   if (!ssl) goto done;
   SSL_set_fd(ssl, fd);
   SSL_set_tlsext_host_name(ssl, t->sni);
   if (SSL_connect(ssl) != 1) goto done;
   r->handshake_at = monotonic_seconds();
+  rc = PROBE_SERIAL;
   if (read_serial(ssl, r->serial, sizeof r->serial) != 0) goto done;
   r->worker = read_worker_id(ssl, t->sni, t->id_path);
-  if (r->worker >= 0) rc = 0;
+  rc = r->worker >= 0 ? 0 : PROBE_WORKER_ID;
 done:
   if (ssl) SSL_free(ssl);
   tcp_abort(fd);

@@ -28,7 +28,16 @@ struct probe_result {
  * verify mode). */
 SSL_CTX *probe_ctx_new(void);
 
-/* 0 on a completed handshake and a worker id; -1 otherwise. local_port: 0
+/* Why a probe failed, as its (negative) return value. */
+enum probe_failure {
+  PROBE_CONNECT = -1,    /* no TCP connection (includes the local port being taken) */
+  PROBE_HANDSHAKE = -2,  /* the TLS handshake did not complete */
+  PROBE_SERIAL = -3,     /* no leaf certificate to read */
+  PROBE_WORKER_ID = -4,  /* no worker id in the answer */
+};
+#define PROBE_FAILURE_KINDS 4
+
+/* 0 on a completed handshake and a worker id; a probe_failure otherwise. local_port: 0
  * for any; a port that reached a worker before reaches it again, because
  * the kernel picks the reuseport listener by a hash of the 4-tuple. */
 int probe_once(const struct probe_target *t, int local_port, struct probe_result *r);

@@ -166,7 +166,7 @@ static char *read_file(const char *path, size_t *len) {
 
 static void usage(void) {
   fprintf(stderr, "usage: renewal-probe --target HOST:PORT --sni NAME --serial HEX --workers N "
-                  "[--parallel K] [--timeout-ms MS] [--id-path PATH] "
+                  "[--pin 1|0] [--parallel K] [--interval-us US] [--timeout-ms MS] [--id-path PATH] "
                   "[--api-url URL --api-path PATH --ca-file F --token-file F --body-file F]\n");
   exit(1);
 }
@@ -245,7 +245,10 @@ int main(int argc, char **argv) {
       while (token_len > 0 && (token[token_len - 1] == '\n' || token[token_len - 1] == '\r')) token[--token_len] = 0;
       struct api_put req = { api_url, api_path, ca_file, token, body, body_len, on_ack, &r };
       put_rc = api_put_run(&req, &put_result, err, sizeof err);
-      if (put_rc != 0 && r.go == 0) start_clock(&r, monotonic_seconds(), 0);
+      pthread_mutex_lock(&r.mu);
+      int started = r.go != 0;
+      pthread_mutex_unlock(&r.mu);
+      if (put_rc != 0 && !started) start_clock(&r, monotonic_seconds(), 0); /* no status line: release the threads */
     }
     if (token) OPENSSL_cleanse(token, token_len);
     free(token);

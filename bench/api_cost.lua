@@ -78,6 +78,13 @@ local ok, err = pcall(function()
   local after, watcher_after = counters(stack.api), watcher_status(stack)
 
   local per_hour = 3600 / elapsed
+  -- The watcher's errors during the period: a watch that ends in an error
+  -- (an idle deadline, a reset) is re-opened too, but not at timeoutSeconds.
+  local watcher_errors = {}
+  local errors_before = (watcher_before and watcher_before.errors) or {}
+  for kind, n in pairs((watcher_after and watcher_after.errors) or {}) do
+    if n - (errors_before[kind] or 0) > 0 then watcher_errors[kind] = n - (errors_before[kind] or 0) end
+  end
   local delta = {}
   for k, v in pairs(after) do
     if k ~= "open_watches" and type(v) == "number" then delta[k] = v - (before[k] or 0) end
@@ -97,6 +104,8 @@ local ok, err = pcall(function()
     open_watches = after.open_watches,
     open_watches_min = open_min, open_watches_max = open_max, seconds_without_watch = gaps, samples = samples,
     counted = delta,
+    watcher_errors = watcher_errors,
+    last_watcher_error = watcher_after and watcher_after.last_error and watcher_after.last_error.message,
     -- A period shorter than a watch's timeoutSeconds sees no re-open: this
     -- is what the watch timeout alone gives, for comparison.
     expected_watches_per_hour = 3600 / 450,
@@ -117,8 +126,14 @@ for _, kind in ipairs({ "list", "watch", "get", "create", "update", "patch", "de
 end
 print(string.format("open watches: %d at the end, min %d, max %d over %d samples (%d without one)",
   result.open_watches, result.open_watches_min, result.open_watches_max, result.samples, result.seconds_without_watch))
+local error_kinds = {}
+for kind, n in pairs(result.watcher_errors) do error_kinds[#error_kinds + 1] = kind .. " " .. n end
+table.sort(error_kinds)
+print("watcher errors during the period: " .. (#error_kinds > 0 and table.concat(error_kinds, ", ") ..
+  " (last: " .. tostring(result.last_watcher_error) .. ")" or "none"))
 local healthy = result.counted.list == 0 and result.open_watches_min == 1 and result.open_watches_max == 1
-print("steady state " .. (healthy and "as expected (1 watch, 0 LIST)" or "NOT as expected"))
+  and #error_kinds == 0
+print("steady state " .. (healthy and "as expected (1 watch, 0 LIST, no watcher error)" or "NOT as expected"))
 out_file = out_file or (kube.root .. "/bench/results/api_cost.json")
 proc.check("mkdir -p " .. proc.shell_quote((out_file:match("^(.*)/[^/]*$") or ".")))
 proc.write_file(out_file, json.encode(result, { indent = true }) .. "\n")

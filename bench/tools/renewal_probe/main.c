@@ -130,17 +130,25 @@ static void *probe_loop(void *arg) {
   }
 }
 
-/* Before the clock: one local port per worker, found by connecting from any
- * port until every worker id has answered. 0 when not all were found. */
+/* Before the clock: one local port per worker, found by connecting from
+ * successive ports until every worker id has answered. The ports are taken
+ * below the kernel's ephemeral range (Linux's default starts at 32768), so
+ * that no other connection on the machine is handed one of them between two
+ * probes; one that is in use anyway is skipped. 0 when not all were found. */
+#define PINNED_PORT_FIRST 20000
+#define PINNED_PORT_SPAN 12000
 static int learn_ports(struct run *r, double seconds) {
   int found = 0;
   for (int w = 0; w < r->workers; w++) r->ports[w] = 0;
+  /* A different start each run: the previous run's ports may still be held briefly. */
+  int offset = (int)((long)(monotonic_seconds() * 1000.0) % PINNED_PORT_SPAN);
   double until = monotonic_seconds() + seconds;
-  while (found < r->workers && monotonic_seconds() < until) {
+  for (int k = 0; found < r->workers && k < PINNED_PORT_SPAN && monotonic_seconds() < until; k++) {
+    int port = PINNED_PORT_FIRST + (offset + k) % PINNED_PORT_SPAN;
     struct probe_result res;
-    if (probe_once(&r->target, 0, &res) != 0 || res.worker >= r->workers) continue;
-    if (r->ports[res.worker] == 0 && res.local_port > 0) {
-      r->ports[res.worker] = res.local_port;
+    if (probe_once(&r->target, port, &res) != 0 || res.worker >= r->workers) continue;
+    if (r->ports[res.worker] == 0) {
+      r->ports[res.worker] = port;
       found++;
     }
   }

@@ -20,7 +20,7 @@ package.path = (os.getenv("CERTSYNC_ROOT") or ".") .. "/?.lua;" .. package.path
 local json = require "dkjson"
 local proc = require "spec.support.proc"
 local stack_support = require "spec.support.stack"
-local bench = require "bench.support"
+local bench = require "bench.support.common"
 local q = proc.shell_quote
 
 local args = bench.args(arg, { secrets = 10000, rounds = 3, workers = 4 })

@@ -24,7 +24,7 @@ package.path = (os.getenv("CERTSYNC_ROOT") or ".") .. "/?.lua;" .. package.path
 local json = require "dkjson"
 local proc = require "spec.support.proc"
 local stack_support = require "spec.support.stack"
-local bench = require "bench.support"
+local bench = require "bench.support.common"
 local q = proc.shell_quote
 
 local args = bench.args(arg, { workers = 4 })

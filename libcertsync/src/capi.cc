@@ -183,10 +183,12 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->removed = change.removed ? 1 : 0;
   out->snis = change.snis.data();
   out->snis_len = change.snis.size();
-  out->cert_pem = change.cert_pem.data();
-  out->cert_pem_len = change.cert_pem.size();
-  out->key_pem = change.key_pem.data();
-  out->key_pem_len = change.key_pem.size();
+  static const std::string kNone;
+  const std::string& cert_pem = change.bundle ? change.bundle->cert_pem : kNone;
+  out->cert_pem = cert_pem.data();
+  out->cert_pem_len = cert_pem.size();
+  out->key_pem = change.bundle ? change.bundle->key_pem.data() : kNone.data();
+  out->key_pem_len = change.bundle ? change.bundle->key_pem.size() : 0;
   out->serial = change.serial.data();
   out->serial_len = change.serial.size();
   out->not_before = change.not_before;

@@ -21,14 +21,15 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-SharedChange change_for(const std::string& id, const tls::ValidBundle& bundle, int64_t observed_at_ms) {
+SharedChange change_for(const std::string& id, const std::shared_ptr<const tls::ValidBundle>& shared_bundle,
+                        int64_t observed_at_ms) {
+  const tls::ValidBundle& bundle = *shared_bundle;
   auto shared = std::make_shared<Change>();
   Change& change = *shared;
   change.observed_at_ms = observed_at_ms;
   change.id = id;
   change.snis = join(bundle.snis);
-  change.cert_pem = bundle.cert_pem;
-  change.key_pem = bundle.key_pem;
+  change.bundle = shared_bundle;
   change.serial = bundle.serial_hex;
   change.not_before = bundle.not_before;
   change.not_after = bundle.not_after;
@@ -173,12 +174,12 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
 
 void Store::serve_locked(const std::string& id, Entry& entry, std::optional<tls::ValidBundle>& bundle,
                          uint64_t generation, int64_t observed_at_ms) {
-  entry.served = std::move(bundle);
+  entry.served = std::make_shared<const tls::ValidBundle>(std::move(*bundle));
   bundle.reset();
   entry.served_generation = generation;
   entry.served_since = now_locked();
   entry.served_observed_at_ms = observed_at_ms;
-  entry.served_change = change_for(id, *entry.served, observed_at_ms);
+  entry.served_change = change_for(id, entry.served, observed_at_ms);
   entry.expiry_noted = false;
   tombstones_.erase(id);
   touch_locked(id, entry);
@@ -205,7 +206,7 @@ bool Store::remove_locked(const std::string& id, const std::string& resource_ver
     touch_locked(id, entry);
     return false;
   }
-  const bool was_served = entry.served.has_value();
+  const bool was_served = entry.served != nullptr;
   entries_.erase(it);
   status_tombstones_[id] = ++status_version_;
   while (status_tombstones_.size() > max_tombstones_) {
@@ -312,7 +313,7 @@ nlohmann::json Store::item_locked(const std::string& id, const Entry& entry, int
                          {"resource_version", entry.resource_version},
                          {"deleted", entry.deleted},
                          {"state", state_of(entry.deleted, entry.last_refusal.has_value(),
-                                            entry.served ? &*entry.served : nullptr, entry.deferred.has_value(),
+                                            entry.served.get(), entry.deferred.has_value(),
                                             now)}};
   if (entry.served) {
     item["served"] = bundle_status(*entry.served);

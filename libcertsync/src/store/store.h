@@ -51,8 +51,9 @@ struct Change {
   std::string id;
   bool removed = false;
   std::string snis;  // space-separated
-  std::string cert_pem;
-  SecretBytes key_pem;
+  // The served bundle itself (its cert_pem and key_pem): shared with the
+  // store, not copied, so a node holds each certificate once. Null when removed.
+  std::shared_ptr<const tls::ValidBundle> bundle;
   std::string serial;
   int64_t not_before = 0;
   int64_t not_after = 0;
@@ -134,7 +135,7 @@ class Store {
  private:
   struct Entry {
     std::string uid;
-    std::optional<tls::ValidBundle> served;
+    std::shared_ptr<const tls::ValidBundle> served;
     SharedChange served_change;  // `served` as change sets hand it out
     std::optional<tls::ValidBundle> deferred;  // valid only from deferred->deferred_until
     uint64_t served_generation = 0;

@@ -1,6 +1,7 @@
--- bench.support: what every benchmark script shares: its arguments, the
--- wall clock, and where its figures go (bench/results/NAME.json, which
--- bench/run.sh merges into bench/results/latest.json).
+-- bench.support.common: what every benchmark script shares: its arguments,
+-- the wall clock, and where its figures go (bench/results/NAME.json, which
+-- bench/run.sh merges into bench/results/latest.json). Percentile tables:
+-- bench.support.percentiles.
 local ffi = require "ffi"
 local json = require "dkjson"
 local proc = require "spec.support.proc" -- declares clock_gettime
@@ -37,11 +38,6 @@ local realtime = ffi.new("struct certsync_spec_timespec")
 function _M.wall_clock()
   ffi.C.clock_gettime(0, realtime)
   return tonumber(realtime.tv_sec) + tonumber(realtime.tv_nsec) / 1e9
-end
-
--- p in (0, 1] of an ascending array (nearest rank).
-function _M.percentile(sorted, p)
-  return sorted[math.max(1, math.ceil(#sorted * p))]
 end
 
 function _M.median(values)

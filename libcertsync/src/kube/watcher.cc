@@ -300,6 +300,18 @@ AttemptOutcome Watcher::watch() {
     return outcome;
   }
   if (stream_error || response.aborted_by_callback) return outcome;  // handle_event said why
+  if (response.status == 200 && response.timed_out) {
+    // An open watch that stayed quiet past the idle deadline: on a cluster
+    // without etcd's progress notifications an idle namespace sends no
+    // BOOKMARK, so this is how a healthy watch looks too. Resume from the
+    // last resourceVersion at once, as after a normal end; a dead
+    // connection is replaced the same way, and an error would only add a
+    // backoff and a false alarm every few minutes.
+    log_.push(LogLevel::kDebug, "watch secrets in " + scope_.describe() + ": quiet for " +
+                                    std::to_string(options_.idle_timeout_s) + " s, reopening it");
+    outcome.succeeded = true;
+    return outcome;
+  }
   if (!response.transport_error.empty()) {
     record_error("transport", "watch secrets in " + scope_.describe() + ": " + response.transport_error);
     outcome.http_status = 0;

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <deque>
+#include <future>
+#include <memory>
 #include <optional>
 
 #include "kube/credentials.h"
@@ -154,9 +157,20 @@ void Watcher::note_failure(const char* verb, const ApiStatus& status) {
 
 AttemptOutcome Watcher::list() {
   AttemptOutcome outcome;
-  std::vector<store::SecretUpdate> updates;
   std::string continue_token;
   std::string list_resource_version;
+  // Validation is the cost of a large first list: each page is validated on
+  // helper threads (spread over the cores) while the next one is fetched.
+  // One page in flight at a time bounds what is held; every return waits
+  // for it, since it reads this page's items and writes `examined_pages`.
+  std::deque<std::vector<std::optional<store::SecretUpdate>>> examined_pages;
+  std::future<void> validating;
+  struct JoinOnExit {
+    std::future<void>& work;
+    ~JoinOnExit() {
+      if (work.valid()) work.wait();
+    }
+  } join_on_exit{validating};
   do {
     std::string query = "limit=" + std::to_string(options_.list_page_size);
     if (!continue_token.empty()) query += "&continue=" + query_escape(continue_token);
@@ -206,22 +220,28 @@ AttemptOutcome Watcher::list() {
       outcome.http_status = 0;
       return outcome;
     }
-    // Validation is the cost of a large first list: spread it over cores.
-    auto& items = json["items"];
-    std::vector<std::optional<store::SecretUpdate>> examined(items.size());
-    util::parallel_for(items.size(), util::validation_threads(),
-                       [&](size_t i) { examined[i] = examine(items[i]); });
-    for (auto& update : examined) {
-      if (update) updates.push_back(std::move(*update));
-    }
+    if (validating.valid()) validating.get();
+    auto items = std::make_shared<nlohmann::json>(std::move(json["items"]));
+    auto& examined = examined_pages.emplace_back(items->size());
+    validating = std::async(std::launch::async, [this, items, &examined] {
+      util::parallel_for(items->size(), util::validation_threads(),
+                         [&](size_t i) { examined[i] = examine((*items)[i]); });
+    });
     const auto& metadata = json.value("metadata", nlohmann::json::object());
     // Watch from the list's resourceVersion, never an item's: items may be older.
     list_resource_version = metadata.value("resourceVersion", "");
     continue_token = metadata.value("continue", "");
   } while (!continue_token.empty() && !stopping_.load());
+  if (validating.valid()) validating.get();
   if (stopping_.load()) {
     outcome.interrupted = true;
     return outcome;
+  }
+  std::vector<store::SecretUpdate> updates;
+  for (auto& page : examined_pages) {
+    for (auto& update : page) {
+      if (update) updates.push_back(std::move(*update));
+    }
   }
 
   const Scope& scope = scope_;

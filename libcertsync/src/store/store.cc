@@ -164,6 +164,7 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
     // current one and switch when the new one becomes valid.
     entry.deferred = std::move(update.accepted);
     entry.deferred_observed_at_ms = update.observed_at_ms;
+    next_due_ = std::min(next_due_, entry.deferred->deferred_until);
     return false;
   }
   entry.deferred.reset();
@@ -181,6 +182,7 @@ void Store::serve_locked(const std::string& id, Entry& entry, std::optional<tls:
   entry.served_observed_at_ms = observed_at_ms;
   entry.served_change = change_for(id, entry.served, observed_at_ms);
   entry.expiry_noted = false;
+  next_expiry_ = std::min(next_expiry_, entry.served->not_after);
   tombstones_.erase(id);
   touch_locked(id, entry);
 }
@@ -232,9 +234,15 @@ void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
 
 void Store::promote_due_locked() {
   const int64_t now = now_locked();
+  if (now < next_due_) return;
   bool changed = false;
+  next_due_ = INT64_MAX;
   for (auto& [id, entry] : entries_) {
-    if (!entry.deferred || entry.deferred->deferred_until > now) continue;
+    if (!entry.deferred) continue;
+    if (entry.deferred->deferred_until > now) {
+      next_due_ = std::min(next_due_, entry.deferred->deferred_until);
+      continue;
+    }
     // Its latency runs from the moment it became due, not from when it arrived early.
     serve_locked(id, entry, entry.deferred, generation_ + 1, now * 1000);
     changed = true;
@@ -262,10 +270,15 @@ void Store::render_dirty_locked() {
 
 void Store::note_expiries_locked() {
   const int64_t now = now_locked();
+  if (now <= next_expiry_) return;
+  next_expiry_ = INT64_MAX;
   for (auto& [id, entry] : entries_) {
-    if (entry.served && !entry.expiry_noted && entry.served->not_after < now) {
+    if (!entry.served || entry.expiry_noted) continue;
+    if (entry.served->not_after < now) {
       entry.expiry_noted = true;
       touch_locked(id, entry);
+    } else {
+      next_expiry_ = std::min(next_expiry_, entry.served->not_after);
     }
   }
   render_dirty_locked();

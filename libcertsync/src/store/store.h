@@ -184,6 +184,11 @@ class Store {
   uint64_t generation_ = 0;
   uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
   uint64_t status_version_ = 0;
+  // The earliest moment a deferred bundle falls due and a served leaf
+  // expires: generation() and status_since() run on every tick of the
+  // caller and must not walk 50,000 entries to find that nothing is due.
+  int64_t next_due_ = INT64_MAX;
+  int64_t next_expiry_ = INT64_MAX;
   std::vector<std::string> dirty_;  // ids touched by the current write, rendered before unlocking
   uint64_t rendered_below_ = 0;     // every status version up to this one is rendered
   std::map<std::string, uint64_t> status_tombstones_;  // id -> status version it was forgotten at

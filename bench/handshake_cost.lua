@@ -1,0 +1,245 @@
+-- bench/handshake_cost.lua: what certsync's certificate phase costs per full
+-- TLS handshake, against nginx serving the same certificates statically.
+--
+--   CERTSYNC_ROOT=$PWD CERTSYNC_BUILD_DIR=$PWD/build luajit bench/handshake_cost.lua [--quick]
+--       [--rounds N] [--seconds S] [--concurrency C] [--names N] [--names-per-secret M]
+--
+-- Three nginx, same binary and lines but for the certificate, 4 workers each:
+--   static  `ssl_certificate` of the probe's ECDSA and RSA certificates
+--   1sni    certsync serving the same two (one name, RSA + ECDSA Secrets)
+--   10k     certsync with 10,000 names loaded (exact and wildcard; the probe's among them)
+-- For TLS 1.2 and 1.3, and a client offering only ECDSA or only RSA
+-- signatures (so the server picks that certificate), bench/tools/handshake_load
+-- does full handshakes on fresh connections and checks every served
+-- certificate's fingerprint. Server CPU comes from the workers' schedstat
+-- counters (every thread) read before and after each run. The configurations
+-- run one after another inside each round, the order rotating per round; the
+-- ratio of a round compares runs seconds apart, and the reports are medians.
+--
+-- Writes bench/results/handshake_cost.json.
+local root = os.getenv("CERTSYNC_ROOT") or "."
+package.path = root .. "/?.lua;" .. package.path
+local json = require "dkjson"
+local proc = require "spec.support.proc"
+local certs = require "spec.support.certs"
+local kube = require "spec.support.kube"
+local cpu = require "bench.handshake.cpu"
+local load = require "bench.handshake.load"
+local secrets = require "bench.handshake.secrets"
+local site = require "bench.handshake.site"
+local q = proc.shell_quote
+
+local build_dir = kube.build_dir
+local PROBE = "app.bench.test"
+local UNCOVERED = "nobody.bench.test"
+local WORKERS = 4
+
+local function parse_args(argv)
+  local o = { rounds = 7, seconds = 4, concurrency = 4, names = 10000, per_secret = 100 }
+  local i = 1
+  while argv[i] do
+    local a = argv[i]
+    if a == "--quick" then o.quick = true; o.rounds, o.seconds = 3, 1.5
+    elseif a == "--rounds" then i = i + 1; o.rounds = tonumber(argv[i])
+    elseif a == "--seconds" then i = i + 1; o.seconds = tonumber(argv[i])
+    elseif a == "--concurrency" then i = i + 1; o.concurrency = tonumber(argv[i])
+    elseif a == "--names" then i = i + 1; o.names = tonumber(argv[i])
+    elseif a == "--names-per-secret" then i = i + 1; o.per_secret = tonumber(argv[i])
+    else error("unknown argument " .. a) end
+    i = i + 1
+  end
+  return o
+end
+
+local opts = parse_args(arg)
+
+-- The compiler and OpenSSL's headers are what this needs beyond the project's deps.
+if not proc.run("command -v cc && test -e /usr/include/openssl/ssl.h"):match("cc") then
+  proc.check("bash " .. q(root .. "/bench/install-deps.sh"))
+end
+local client = load.build(root, build_dir)
+
+local dir = proc.tmpdir()
+proc.check("chmod 755 " .. q(dir))
+local running = {}
+local function stop_all()
+  for i = #running, 1, -1 do pcall(running[i].stop, running[i]) end
+  if os.getenv("CERTSYNC_KEEP_LOGS") ~= "1" then proc.run("rm -rf " .. q(dir)) end
+end
+
+local function median(list)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return nil end
+  if n % 2 == 1 then return s[(n + 1) / 2] end
+  return (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+-- Waits until every worker of a certsync nginx serves `count` bundles,
+-- the probe's two among them with the expected serials.
+local function wait_served(nginx, count, probe_serials, seconds)
+  proc.wait_until("every worker to serve " .. count .. " Secrets", seconds, function()
+    local status = json.decode(nginx:status_body())
+    if type(status) ~= "table" or type(status.workers) ~= "table" then return false, "no status yet" end
+    local ready = 0
+    for _, w in ipairs(status.workers) do
+      local n = 0
+      for _ in pairs(w.serials or {}) do n = n + 1 end
+      local probes_ok = true
+      for id, serial in pairs(probe_serials) do
+        if (w.serials or {})[id] ~= serial then probes_ok = false end
+      end
+      if not w.stale and n == count and probes_ok then ready = ready + 1 end
+    end
+    return ready == WORKERS, ready .. " of " .. WORKERS .. " workers ready"
+  end)
+end
+
+local results = {}
+local ok, err = pcall(function()
+  -- The probe's certificates (one name, both key types) and the host's own.
+  local probe = {
+    ec = certs.make(dir, "probe-ec", { PROBE }),
+    rsa = certs.make(dir, "probe-rsa", { PROBE }, { key = "rsa" }),
+  }
+  local fallback = certs.make(dir, "fallback", { "fallback.bench.test" })
+  local expect = { ecdsa = load.fingerprint(probe.ec.crt), rsa = load.fingerprint(probe.rsa.crt) }
+  local probe_secrets = { { name = "probe-ec", cert = probe.ec }, { name = "probe-rsa", cert = probe.rsa } }
+  local probe_serials = { ["default/probe-ec"] = probe.ec.serial, ["default/probe-rsa"] = probe.rsa.serial }
+
+  -- One API server per certsync nginx: each watches its own "default" namespace.
+  local function api_with(list)
+    local api = kube.start(dir .. "/api" .. (#running + 1))
+    running[#running + 1] = api
+    secrets.post_all(api, api.dir, list)
+    return api
+  end
+  local small_api = api_with(probe_secrets)
+  local large = {}
+  for _, s in ipairs(probe_secrets) do large[#large + 1] = s end
+  local groups = secrets.filler_groups(opts.names - 1, opts.per_secret) -- the probe's name is one of them
+  for i, names in ipairs(groups) do
+    large[#large + 1] = { name = "fill-" .. i, cert = certs.make(dir, "fill-" .. i, names) }
+  end
+  local large_api = api_with(large)
+
+  local lua_path = root .. "/kong-plugin/?.lua;" .. build_dir .. "/lua/?.lua"
+  local lib_path = os.getenv("CERTSYNC_LIB") or (build_dir .. "/libcertsync/libcertsync.so")
+  local function start(name, mode, api)
+    local s = site.start(dir .. "/nginx-" .. name, {
+      mode = mode, workers = WORKERS, certs = probe, fallback = fallback, lua_path = lua_path, lib_path = lib_path,
+      settings = api and { server = api.url, ca_file = api.ca_file, token_file = api.token_file, namespace = "default" },
+    })
+    s.name = name
+    running[#running + 1] = s
+    return s
+  end
+  local configs = { start("static", "static"), start("1sni", "certsync", small_api), start("10k", "certsync", large_api) }
+  local t0 = proc.now()
+  wait_served(configs[2], 2, probe_serials, 60)
+  wait_served(configs[3], #large, probe_serials, 300)
+  io.stderr:write(string.format("set-up: %d Secrets (%d names) loaded in every worker after %.1f s\n",
+    #large, opts.names, proc.now() - t0))
+
+  local cases = {}
+  for _, tls in ipairs({ "1.3", "1.2" }) do
+    for _, sig in ipairs({ "ecdsa", "rsa" }) do cases[#cases + 1] = { tls = tls, sig = sig } end
+  end
+
+  -- Correctness first: each configuration serves the probe's certificate of
+  -- the kind asked for, and certsync leaves the host's own for a name no
+  -- Secret covers. The short runs also warm every worker up.
+  local fallback_fp = load.fingerprint(fallback.crt)
+  for _, c in ipairs(cases) do
+    for _, s in ipairs(configs) do
+      local r = load.run(client, { port = s.port, sni = PROBE, tls = c.tls, sig = c.sig, seconds = 0.3,
+                                   concurrency = opts.concurrency, expect = expect[c.sig] })
+      if r.ok == 0 or r.failed + r.wrong_cert > 0 then
+        error(string.format("%s TLS %s %s: %s", s.name, c.tls, c.sig, json.encode(r)))
+      end
+    end
+  end
+  for _, s in ipairs({ configs[2], configs[3] }) do
+    local r = load.run(client, { port = s.port, sni = UNCOVERED, tls = "1.3", sig = "ecdsa", seconds = 0.2,
+                                 concurrency = 1, expect = fallback_fp })
+    if r.ok == 0 or r.failed + r.wrong_cert > 0 then
+      error(s.name .. ": the host's own certificate is not served for an uncovered name: " .. json.encode(r))
+    end
+  end
+
+  for _, c in ipairs(cases) do
+    local key = "TLS" .. c.tls .. " " .. c.sig
+    results[key] = { tls = c.tls, sig = c.sig, runs = {} }
+    for _, s in ipairs(configs) do results[key].runs[s.name] = {} end
+  end
+  for round = 1, opts.rounds do
+    for _, c in ipairs(cases) do
+      for k = 0, #configs - 1 do
+        local s = configs[(round + k - 1) % #configs + 1]
+        local pids = s:worker_pids()
+        local before = cpu.total_ns(pids)
+        local r = load.run(client, { port = s.port, sni = PROBE, tls = c.tls, sig = c.sig, seconds = opts.seconds,
+                                     concurrency = opts.concurrency, expect = expect[c.sig] })
+        local after = cpu.total_ns(pids)
+        if r.failed + r.wrong_cert > 0 or r.ok == 0 then
+          error(string.format("invalid run (%s TLS %s %s, round %d): %s", s.name, c.tls, c.sig, round, json.encode(r)))
+        end
+        table.insert(results["TLS" .. c.tls .. " " .. c.sig].runs[s.name], {
+          handshakes = r.ok, seconds = r.seconds, rate = r.ok / r.seconds, cpu_us = (after - before) / 1e3 / r.ok,
+        })
+      end
+    end
+    io.stderr:write(string.format("round %d of %d done\n", round, opts.rounds))
+  end
+end)
+stop_all()
+if not ok then error(err, 0) end
+
+-- Per case: medians of rate and CPU, and the median over rounds of each
+-- round's ratio of handshakes per server CPU second (static CPU / config CPU).
+local order = { "TLS1.3 ecdsa", "TLS1.3 rsa", "TLS1.2 ecdsa", "TLS1.2 rsa" }
+local report = { cases = {}, rounds = opts.rounds, seconds_per_run = opts.seconds, concurrency = opts.concurrency,
+                 workers = WORKERS, names_10k = opts.names, names_per_secret = opts.per_secret,
+                 date = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+local worst = { ["1sni"] = math.huge, ["10k"] = math.huge }
+local worst_10k_vs_1sni = math.huge
+print(string.format("full handshakes, %d workers, %d rounds x %.1f s per run, %d connections in flight",
+  WORKERS, opts.rounds, opts.seconds, opts.concurrency))
+print(string.format("%-13s %-7s %12s %14s %16s", "case", "config", "handshakes/s", "CPU us/hs", "ratio to static"))
+for _, key in ipairs(order) do
+  local case = results[key]
+  local out = { tls = case.tls, key = case.sig, configs = {} }
+  for _, name in ipairs({ "static", "1sni", "10k" }) do
+    local runs = case.runs[name]
+    local rates, cpus, ratios = {}, {}, {}
+    for i, r in ipairs(runs) do
+      rates[i], cpus[i] = r.rate, r.cpu_us
+      ratios[i] = case.runs.static[i].cpu_us / r.cpu_us
+    end
+    local row = { handshakes_per_s = median(rates), cpu_us_per_handshake = median(cpus), ratio_to_static = median(ratios),
+                  runs = runs }
+    out.configs[name] = row
+    print(string.format("%-13s %-7s %12.0f %14.1f %16.3f", key, name, row.handshakes_per_s,
+      row.cpu_us_per_handshake, row.ratio_to_static))
+  end
+  local r10k = {}
+  for i, r in ipairs(case.runs["10k"]) do r10k[i] = case.runs["1sni"][i].cpu_us / r.cpu_us end
+  out.ratio_10k_to_1sni = median(r10k)
+  worst["1sni"] = math.min(worst["1sni"], out.configs["1sni"].ratio_to_static)
+  worst["10k"] = math.min(worst["10k"], out.configs["10k"].ratio_to_static)
+  worst_10k_vs_1sni = math.min(worst_10k_vs_1sni, out.ratio_10k_to_1sni)
+  report.cases[#report.cases + 1] = out
+end
+report.handshake_ratio_1sni = worst["1sni"]
+report.handshake_ratio_10k = worst["10k"]
+report.ratio_10k_to_1sni = worst_10k_vs_1sni
+report.ratios_are = "worst case over TLS version x key type of the per-case median over rounds"
+report.targets = { handshake_ratio_1sni = 0.97, ratio_10k_to_1sni = 0.99 }
+print(string.format("handshake_ratio_1sni (worst case) %.3f  target >= 0.97  %s", worst["1sni"],
+  worst["1sni"] >= 0.97 and "met" or "NOT met"))
+print(string.format("handshake_ratio_10k  (worst case) %.3f; 10k/1sni %.3f  target >= 0.99  %s", worst["10k"],
+  worst_10k_vs_1sni, worst_10k_vs_1sni >= 0.99 and "met" or "NOT met"))
+proc.check("mkdir -p " .. q(root .. "/bench/results"))
+proc.write_file(root .. "/bench/results/handshake_cost.json", json.encode(report, { indent = true }) .. "\n")

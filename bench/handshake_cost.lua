@@ -2,7 +2,7 @@
 -- TLS handshake, against nginx serving the same certificates statically.
 --
 --   CERTSYNC_ROOT=$PWD CERTSYNC_BUILD_DIR=$PWD/build luajit bench/handshake_cost.lua [--quick]
---       [--rounds N] [--seconds S] [--concurrency C] [--names N] [--names-per-secret M]
+--       [--rounds N] [--seconds S] [--concurrency C] [--names N] [--names-per-secret M] [--parts]
 --
 -- Three nginx, same binary and lines but for the certificate, 4 workers each:
 --   static  `ssl_certificate` of the probe's ECDSA and RSA certificates
@@ -15,6 +15,14 @@
 -- counters (every thread) read before and after each run. The configurations
 -- run one after another inside each round, the order rotating per round; the
 -- ratio of a round compares runs seconds apart, and the reports are medians.
+--
+-- --parts adds four nginx over the static certificates whose certificate
+-- phase does a growing prefix of certsync's (bench/handshake/phase_parts.lua):
+--   hook    an empty ssl_certificate_by_lua_block
+--   name    ngx.ssl.server_name()
+--   lookup  server_name and a table lookup
+--   swap    the same, then clear_certs, set_cert + set_priv_key (ECDSA, RSA)
+-- so that differences between neighbours price each step.
 --
 -- Writes bench/results/handshake_cost.json.
 local root = os.getenv("CERTSYNC_ROOT") or "."
@@ -35,16 +43,19 @@ local UNCOVERED = "nobody.bench.test"
 local WORKERS = 4
 
 local function parse_args(argv)
-  local o = { rounds = 7, seconds = 4, concurrency = 4, names = 10000, per_secret = 100 }
+  -- Full runs load 10,000 Secrets of one name each; --quick packs the
+  -- same 10,000 names 100 to a Secret, so that the initial sync is short.
+  local o = { rounds = 5, seconds = 3, concurrency = 4, names = 10000, per_secret = 1 }
   local i = 1
   while argv[i] do
     local a = argv[i]
-    if a == "--quick" then o.quick = true; o.rounds, o.seconds = 3, 1.5
+    if a == "--quick" then o.quick = true; o.rounds, o.seconds, o.per_secret = 3, 1.5, 100
     elseif a == "--rounds" then i = i + 1; o.rounds = tonumber(argv[i])
     elseif a == "--seconds" then i = i + 1; o.seconds = tonumber(argv[i])
     elseif a == "--concurrency" then i = i + 1; o.concurrency = tonumber(argv[i])
     elseif a == "--names" then i = i + 1; o.names = tonumber(argv[i])
     elseif a == "--names-per-secret" then i = i + 1; o.per_secret = tonumber(argv[i])
+    elseif a == "--parts" then o.parts = true
     else error("unknown argument " .. a) end
     i = i + 1
   end
@@ -57,7 +68,8 @@ local opts = parse_args(arg)
 if not proc.run("command -v cc && test -e /usr/include/openssl/ssl.h"):match("cc") then
   proc.check("bash " .. q(root .. "/bench/install-deps.sh"))
 end
-local client = load.build(root, build_dir)
+local client = load.build(root, build_dir, "handshake_load")
+local make_secrets = load.build(root, build_dir, "make_secrets")
 
 local dir = proc.tmpdir()
 proc.check("chmod 755 " .. q(dir))
@@ -110,20 +122,21 @@ local ok, err = pcall(function()
   local probe_serials = { ["default/probe-ec"] = probe.ec.serial, ["default/probe-rsa"] = probe.rsa.serial }
 
   -- One API server per certsync nginx: each watches its own "default" namespace.
-  local function api_with(list)
+  local function api_with(fillers)
     local api = kube.start(dir .. "/api" .. (#running + 1))
     running[#running + 1] = api
-    secrets.post_all(api, api.dir, list)
-    return api
+    local paths = {}
+    for _, s in ipairs(probe_secrets) do paths[#paths + 1] = secrets.manifest_file(api.dir, s.name, s.cert) end
+    if fillers > 0 then
+      for _, path in ipairs(secrets.make_fillers(make_secrets, api.dir, fillers, opts.per_secret)) do
+        paths[#paths + 1] = path
+      end
+    end
+    secrets.post_all(api, api.dir, paths)
+    return api, #paths
   end
-  local small_api = api_with(probe_secrets)
-  local large = {}
-  for _, s in ipairs(probe_secrets) do large[#large + 1] = s end
-  local groups = secrets.filler_groups(opts.names - 1, opts.per_secret) -- the probe's name is one of them
-  for i, names in ipairs(groups) do
-    large[#large + 1] = { name = "fill-" .. i, cert = certs.make(dir, "fill-" .. i, names) }
-  end
-  local large_api = api_with(large)
+  local small_api = api_with(0)
+  local large_api, large_count = api_with(opts.names - 1) -- the probe's name is one of the names
 
   local lua_path = root .. "/kong-plugin/?.lua;" .. build_dir .. "/lua/?.lua"
   local lib_path = os.getenv("CERTSYNC_LIB") or (build_dir .. "/libcertsync/libcertsync.so")
@@ -139,9 +152,9 @@ local ok, err = pcall(function()
   local configs = { start("static", "static"), start("1sni", "certsync", small_api), start("10k", "certsync", large_api) }
   local t0 = proc.now()
   wait_served(configs[2], 2, probe_serials, 60)
-  wait_served(configs[3], #large, probe_serials, 300)
+  wait_served(configs[3], large_count, probe_serials, 600)
   io.stderr:write(string.format("set-up: %d Secrets (%d names) loaded in every worker after %.1f s\n",
-    #large, opts.names, proc.now() - t0))
+    large_count, opts.names, proc.now() - t0))
 
   local cases = {}
   for _, tls in ipairs({ "1.3", "1.2" }) do
@@ -211,7 +224,8 @@ print(string.format("%-13s %-7s %12s %14s %16s", "case", "config", "handshakes/s
 for _, key in ipairs(order) do
   local case = results[key]
   local out = { tls = case.tls, key = case.sig, configs = {} }
-  for _, name in ipairs({ "static", "1sni", "10k" }) do
+  for _, name in ipairs(opts.parts and { "static", "1sni", "10k", "hook", "name", "lookup", "swap" }
+                        or { "static", "1sni", "10k" }) do
     local runs = case.runs[name]
     local rates, cpus, ratios = {}, {}, {}
     for i, r in ipairs(runs) do

@@ -1,6 +1,7 @@
--- The load generator (bench/tools/handshake_load.c): built here, with the
--- system's OpenSSL, into the build directory, so that the project's normal
--- build and tests neither compile nor wait for it.
+-- The benchmark's C tools (bench/tools/*.c) and the load generator's runs.
+-- The tools are built here, with the system's OpenSSL, into the build
+-- directory, so that the project's normal build and tests neither compile
+-- nor wait for them.
 local json = require "dkjson"
 local proc = require "spec.support.proc"
 local q = proc.shell_quote
@@ -12,10 +13,11 @@ local function mtime(path)
   return ok and tonumber(out) or nil
 end
 
--- Builds the client when it is missing or older than its source; returns its path.
-function _M.build(root, build_dir)
-  local source = root .. "/bench/tools/handshake_load.c"
-  local binary = build_dir .. "/bench/handshake_load"
+-- Builds bench/tools/<tool>.c when the binary is missing or older than its
+-- source; returns the binary's path.
+function _M.build(root, build_dir, tool)
+  local source = root .. "/bench/tools/" .. tool .. ".c"
+  local binary = build_dir .. "/bench/" .. tool
   local built = mtime(binary)
   if not built or built < mtime(source) then
     proc.check("mkdir -p " .. q(build_dir .. "/bench"))

@@ -1,8 +1,8 @@
 -- The Secrets the handshake benchmark loads into the API test server: the
 -- probe's certificates, and filler names up to a total count, exact and
--- wildcard alternating. Certificates come from the openssl command (no key
--- is committed); the Secrets are POSTed by one curl over one keep-alive
--- connection.
+-- wildcard alternating. Filler certificates come from bench/tools/make_secrets
+-- (no key is committed); all Secrets are POSTed by one curl over one
+-- keep-alive connection.
 local proc = require "spec.support.proc"
 local q = proc.shell_quote
 
@@ -18,35 +18,42 @@ local function filler_name(i)
   return string.format("*.w%05d.fill.bench.test", i)
 end
 
--- Filler names 1..count packed `per_secret` to a certificate: returns a list
--- of name lists. Packing keeps the set-up short (one openssl run per
--- certificate); the index the certificate phase reads holds every name alike.
-function _M.filler_groups(count, per_secret)
-  local groups, group = {}, nil
+-- Writes the manifests of filler Secrets holding names 1..count, `per_secret`
+-- names to a certificate, into dir; returns their paths.
+function _M.make_fillers(make_secrets, dir, count, per_secret)
+  local lines, paths, group = {}, {}, nil
   for i = 1, count do
     if not group or #group == per_secret then
       group = {}
-      groups[#groups + 1] = group
+      lines[#lines + 1] = group
     end
     group[#group + 1] = filler_name(i)
   end
-  return groups
+  for i, names in ipairs(lines) do
+    local secret = "fill-" .. i
+    lines[i] = secret .. " " .. table.concat(names, ",")
+    paths[i] = dir .. "/" .. secret .. ".json"
+  end
+  local list = dir .. "/fillers.txt"
+  proc.write_file(list, table.concat(lines, "\n") .. "\n")
+  proc.check(q(make_secrets) .. " " .. q(dir) .. " < " .. q(list))
+  return paths
 end
 
-local function manifest(name, cert)
-  return string.format('{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",' ..
+-- Writes the manifest of a Secret from certificate and key files; returns its path.
+function _M.manifest_file(dir, name, cert)
+  local path = dir .. "/" .. name .. ".json"
+  proc.write_file(path, string.format('{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",' ..
     '"metadata":{"name":%q,"namespace":"default"},"data":{"tls.crt":%q,"tls.key":%q}}',
-    name, base64_file(cert.crt), base64_file(cert.key))
+    name, base64_file(cert.crt), base64_file(cert.key)))
+  return path
 end
 
--- Creates each { name = secret name, cert = { crt, key } } in `secrets`
--- with one curl; fails unless every POST answered 201.
-function _M.post_all(api, dir, secrets)
-  local config, files = {}, {}
-  for i, s in ipairs(secrets) do
-    local path = string.format("%s/secret-%d.json", dir, i)
-    proc.write_file(path, manifest(s.name, s.cert))
-    files[#files + 1] = path
+-- POSTs every manifest file with one curl; fails unless each answered 201.
+-- The files hold private keys: they are removed once sent.
+function _M.post_all(api, dir, paths)
+  local config = {}
+  for i, path in ipairs(paths) do
     config[#config + 1] = table.concat({
       i > 1 and "next" or "",
       "url = " .. string.format("%q", api.url .. "/api/v1/namespaces/default/secrets"),
@@ -60,16 +67,16 @@ function _M.post_all(api, dir, secrets)
   end
   local config_path = dir .. "/post-secrets.curl"
   proc.write_file(config_path, table.concat(config, "\n") .. "\n")
-  local out = proc.check("curl -sS --config " .. q(config_path))
-  -- The config names the token and the manifests hold keys: remove them at once.
-  os.remove(config_path)
-  for _, path in ipairs(files) do os.remove(path) end
+  local out, ok = proc.run("curl -sS --config " .. q(config_path))
+  os.remove(config_path) -- it names the token
+  for _, path in ipairs(paths) do os.remove(path) end
+  if not ok then error("curl failed posting Secrets: " .. out:sub(1, 500)) end
   local created = 0
   for code in out:gmatch("%d%d%d") do
     if code ~= "201" then error("a Secret POST answered " .. code) end
     created = created + 1
   end
-  if created ~= #secrets then error("created " .. created .. " of " .. #secrets .. " Secrets") end
+  if created ~= #paths then error("created " .. created .. " of " .. #paths .. " Secrets") end
 end
 
 return _M

@@ -4,6 +4,8 @@
 --   static:   `ssl_certificate` of the probe's certificates (ECDSA and RSA)
 --   certsync: the host's own (fallback) certificate, certsync in the
 --             certificate phase, serving what the API server holds
+-- and, to take the certificate phase apart, any other Lua in it (`hook`)
+-- over either certificate, with or without certsync running.
 local proc = require "spec.support.proc"
 local free_port = require "spec.support.ports"
 local q = proc.shell_quote
@@ -17,7 +19,6 @@ local function certsync_lines(opts)
   for k, v in pairs(opts.settings) do settings[#settings + 1] = string.format("%s = %q,", k, v) end
   table.sort(settings)
   return table.concat({
-    "  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";",
     -- Room for 10,000 bundles (certificate and key PEM each) in the dict.
     "  lua_shared_dict certsync 128m;",
     "  init_worker_by_lua_block {",
@@ -27,10 +28,16 @@ local function certsync_lines(opts)
   }, "\n")
 end
 
+local CERTSYNC_HOOK = "require('certsync.core').certificate()"
+
 -- opts: { mode = "static"|"certsync", workers, certs = { ec = {crt,key}, rsa = {crt,key} },
---         fallback = {crt,key}, settings, lua_path, lib_path }
+--         fallback = {crt,key}, settings, lua_path, lib_path,
+--         hook = Lua code for the certificate phase (replaces certsync's in
+--         "certsync" mode; added over the static certificates in "static"),
+--         init_lua = Lua code for init_by_lua (the master, before fork) }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, mode = opts.mode, port = free_port() }, Site)
+  local hook = opts.hook or (opts.mode == "certsync" and CERTSYNC_HOOK)
   repeat self.status_port = free_port() until self.status_port ~= self.port
   proc.check("mkdir -p " .. q(dir .. "/logs") .. " " .. q(dir .. "/conf"))
   local certificate
@@ -42,9 +49,9 @@ function _M.start(dir, opts)
   else
     certificate = table.concat({
       "    ssl_certificate " .. opts.fallback.crt .. ";", "    ssl_certificate_key " .. opts.fallback.key .. ";",
-      "    ssl_certificate_by_lua_block { require('certsync.core').certificate() }",
     }, "\n")
   end
+  if hook then certificate = certificate .. "\n    ssl_certificate_by_lua_block { " .. hook .. " }" end
   local conf = table.concat({
     "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
     "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;",
@@ -59,7 +66,9 @@ function _M.start(dir, opts)
     "  ssl_session_cache off;",
     "  ssl_session_tickets off;",
     "  ssl_protocols TLSv1.2 TLSv1.3;",
+    hook and ("  lua_package_path " .. string.format("%q", opts.lua_path .. ";;") .. ";") or "",
     opts.mode == "certsync" and certsync_lines(opts) or "",
+    opts.init_lua and ("  init_by_lua_block { " .. opts.init_lua .. " }") or "",
     "  server {",
     "    listen 127.0.0.1:" .. self.port .. " ssl reuseport;",
     certificate,

@@ -3,6 +3,7 @@
 --
 --   CERTSYNC_ROOT=$PWD CERTSYNC_BUILD_DIR=$PWD/build luajit bench/handshake_cost.lua [--quick]
 --       [--rounds N] [--seconds S] [--concurrency C] [--names N] [--names-per-secret M] [--parts]
+--       [--profile]
 --
 -- Three nginx, same binary and lines but for the certificate, 4 workers each:
 --   static  `ssl_certificate` of the probe's ECDSA and RSA certificates
@@ -24,6 +25,10 @@
 --   swap    the same, then clear_certs, set_cert + set_priv_key (ECDSA, RSA)
 -- so that differences between neighbours price each step.
 --
+-- --profile records the 1sni and 10k workers with perf during a TLS 1.3 ECDSA
+-- load after the rounds and prints where their CPU went
+-- (bench/handshake/profile.lua).
+--
 -- Writes bench/results/handshake_cost.json.
 local root = os.getenv("CERTSYNC_ROOT") or "."
 package.path = root .. "/?.lua;" .. package.path
@@ -34,6 +39,7 @@ local kube = require "spec.support.kube"
 local cpu = require "bench.handshake.cpu"
 local load = require "bench.handshake.load"
 local secrets = require "bench.handshake.secrets"
+local profile = require "bench.handshake.profile"
 local site = require "bench.handshake.site"
 local q = proc.shell_quote
 
@@ -56,6 +62,7 @@ local function parse_args(argv)
     elseif a == "--names" then i = i + 1; o.names = tonumber(argv[i])
     elseif a == "--names-per-secret" then i = i + 1; o.per_secret = tonumber(argv[i])
     elseif a == "--parts" then o.parts = true
+    elseif a == "--profile" then o.profile = true
     else error("unknown argument " .. a) end
     i = i + 1
   end
@@ -110,6 +117,7 @@ local function wait_served(nginx, count, probe_serials, seconds)
 end
 
 local results = {}
+local profiles -- config name -> { case, samples, shares = { [class] = fraction } }
 local idle -- config name -> { CPU ms per second while idle, one per round }
 local ffi = require "ffi" -- poll(), declared by spec.support.proc
 local ok, err = pcall(function()
@@ -232,6 +240,19 @@ local ok, err = pcall(function()
     end
     io.stderr:write(string.format("round %d of %d done\n", round, opts.rounds))
   end
+
+  if opts.profile then
+    if not profile.available() then error("--profile: perf cannot record here (bench/install-deps.sh installs it)") end
+    profiles = {}
+    for _, s in ipairs({ configs[2], configs[3] }) do
+      local shares, samples = profile.record(s.dir, s:worker_pids(), function()
+        local r = load.run(client, { port = s.port, sni = PROBE, tls = "1.3", sig = "ecdsa", seconds = 4,
+                                     concurrency = opts.concurrency, expect = expect.ecdsa })
+        if r.failed + r.wrong_cert > 0 then error("invalid profiled run: " .. json.encode(r)) end
+      end)
+      profiles[s.name] = { case = "TLS1.3 ecdsa", samples = samples, shares = shares }
+    end
+  end
 end)
 stop_all()
 if not ok then error(err, 0) end
@@ -288,6 +309,14 @@ for _, name in ipairs({ "static", "1sni", "10k", "hook", "name", "lookup", "swap
   if idle_ms[name] then idle_line[#idle_line + 1] = string.format("%s %.1f", name, idle_ms[name]) end
 end
 print("idle CPU, ms per second (all workers): " .. table.concat(idle_line, ", "))
+if profiles then
+  report.profile = profiles
+  for _, name in ipairs({ "1sni", "10k" }) do
+    local p = profiles[name]
+    print(string.format("profile of %s workers, %s, %d samples: share of worker CPU", name, p.case, p.samples))
+    for _, class in ipairs(profile.CLASSES) do print(string.format("  %-20s %6.2f %%", class, p.shares[class] * 100)) end
+  end
+end
 report.ratios_are = "worst case over TLS version x key type of the per-case median over rounds"
 report.targets = { handshake_ratio_1sni = 0.97, ratio_10k_to_1sni = 0.99 }
 print(string.format("handshake_ratio_1sni (worst case) %.3f  target >= 0.97  %s", worst["1sni"],

@@ -281,17 +281,24 @@ for _, key in ipairs(order) do
     local rates, cpus, ratios, net_ratios = {}, {}, {}, {}
     -- Net of idle: each run's CPU less what the same nginx burns idle over
     -- as long, i.e. the handshakes' own share.
-    local function net(config, r) return r.cpu_us - idle_ms[config] * 1e3 * r.seconds / r.handshakes end
+    -- Undefined when idle is half of the run or more: then the idle CPU is
+    -- not a steady background (e.g. a re-sync running) and the net says nothing.
+    local function net(config, r)
+      local background = idle_ms[config] * 1e3 * r.seconds / r.handshakes
+      return background < r.cpu_us / 2 and r.cpu_us - background or nil
+    end
     for i, r in ipairs(runs) do
       rates[i], cpus[i] = r.rate, r.cpu_us
       ratios[i] = case.runs.static[i].cpu_us / r.cpu_us
-      net_ratios[i] = net("static", case.runs.static[i]) / net(name, r)
+      local a, b = net("static", case.runs.static[i]), net(name, r)
+      if a and b then net_ratios[#net_ratios + 1] = a / b end
     end
     local row = { handshakes_per_s = median(rates), cpu_us_per_handshake = median(cpus), ratio_to_static = median(ratios),
                   ratio_to_static_net_of_idle = median(net_ratios), runs = runs }
     out.configs[name] = row
-    print(string.format("%-13s %-7s %12.0f %10.1f %10.3f %12.3f", key, name, row.handshakes_per_s,
-      row.cpu_us_per_handshake, row.ratio_to_static, row.ratio_to_static_net_of_idle))
+    print(string.format("%-13s %-7s %12.0f %10.1f %10.3f %12s", key, name, row.handshakes_per_s,
+      row.cpu_us_per_handshake, row.ratio_to_static,
+      row.ratio_to_static_net_of_idle and string.format("%.3f", row.ratio_to_static_net_of_idle) or "n/a"))
   end
   local r10k = {}
   for i, r in ipairs(case.runs["10k"]) do r10k[i] = case.runs["1sni"][i].cpu_us / r.cpu_us end
@@ -301,6 +308,13 @@ for _, key in ipairs(order) do
   worst_10k_vs_1sni = math.min(worst_10k_vs_1sni, out.ratio_10k_to_1sni)
   report.cases[#report.cases + 1] = out
 end
+local function median_over_cases(config)
+  local list = {}
+  for _, case in ipairs(report.cases) do list[#list + 1] = case.configs[config].ratio_to_static end
+  return median(list)
+end
+report.handshake_ratio_1sni_median = median_over_cases("1sni")
+report.handshake_ratio_10k_median = median_over_cases("10k")
 report.handshake_ratio_1sni = worst["1sni"]
 report.handshake_ratio_10k = worst["10k"]
 report.ratio_10k_to_1sni = worst_10k_vs_1sni

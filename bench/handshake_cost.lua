@@ -16,6 +16,9 @@
 -- counters (every thread) read before and after each run. The configurations
 -- run one after another inside each round, the order rotating per round; the
 -- ratio of a round compares runs seconds apart, and the reports are medians.
+-- A run with any failed handshake (one that waited over 5 s counts), a wrong
+-- certificate, or a worker replaced during it is invalid: it is kept in the
+-- JSON with why, counted in the "valid" column, and left out of the medians.
 --
 -- --parts adds four nginx over the static certificates whose certificate
 -- phase does a growing prefix of certsync's (bench/handshake/phase_parts.lua):
@@ -230,11 +233,20 @@ local ok, err = pcall(function()
         local r = load.run(client, { port = s.port, sni = PROBE, tls = c.tls, sig = c.sig, seconds = opts.seconds,
                                      concurrency = opts.concurrency, expect = expect[c.sig] })
         local after = cpu.total_ns(pids)
-        if r.failed + r.wrong_cert > 0 or r.ok == 0 then
-          error(string.format("invalid run (%s TLS %s %s, round %d): %s", s.name, c.tls, c.sig, round, json.encode(r)))
+        -- An invalid run is kept (with why) and left out of every median.
+        local invalid
+        if table.concat(s:worker_pids(), ",") ~= table.concat(pids, ",") then
+          invalid = "the workers changed during the run (a worker died?): see " .. s.dir .. "/logs/error.log"
+        elseif r.failed + r.wrong_cert > 0 or r.ok == 0 then
+          invalid = string.format("%d failed, %d wrong certificate, %d ok; first error: %s",
+            r.failed, r.wrong_cert, r.ok, r.first_error)
+        end
+        if invalid then
+          io.stderr:write(string.format("invalid run (%s TLS %s %s, round %d): %s\n", s.name, c.tls, c.sig, round, invalid))
         end
         table.insert(results["TLS" .. c.tls .. " " .. c.sig].runs[s.name], {
-          handshakes = r.ok, seconds = r.seconds, rate = r.ok / r.seconds, cpu_us = (after - before) / 1e3 / r.ok,
+          handshakes = r.ok, failed = r.failed, wrong_cert = r.wrong_cert, seconds = r.seconds, rate = r.ok / r.seconds,
+          cpu_us = r.ok > 0 and (after - before) / 1e3 / r.ok or nil, invalid = invalid,
         })
       end
     end
@@ -270,8 +282,8 @@ print(string.format("full handshakes, %d workers, %d rounds x %.1f s per run, %d
 local idle_ms = {}
 for name, list in pairs(idle) do idle_ms[name] = median(list) end
 report.idle_cpu_ms_per_s = idle_ms
-print(string.format("%-13s %-7s %12s %10s %10s %12s", "case", "config", "handshakes/s", "CPU us/hs",
-  "ratio", "ratio-idle"))
+print(string.format("%-13s %-7s %12s %10s %10s %12s %8s", "case", "config", "handshakes/s", "CPU us/hs",
+  "ratio", "ratio-idle", "valid"))
 for _, key in ipairs(order) do
   local case = results[key]
   local out = { tls = case.tls, key = case.sig, configs = {} }
@@ -279,38 +291,50 @@ for _, key in ipairs(order) do
                         or { "static", "1sni", "10k" }) do
     local runs = case.runs[name]
     local rates, cpus, ratios, net_ratios = {}, {}, {}, {}
-    -- Net of idle: each run's CPU less what the same nginx burns idle over
-    -- as long, i.e. the handshakes' own share.
     -- Undefined when idle is half of the run or more: then the idle CPU is
     -- not a steady background (e.g. a re-sync running) and the net says nothing.
     local function net(config, r)
       local background = idle_ms[config] * 1e3 * r.seconds / r.handshakes
       return background < r.cpu_us / 2 and r.cpu_us - background or nil
     end
+    local invalid = 0
     for i, r in ipairs(runs) do
-      rates[i], cpus[i] = r.rate, r.cpu_us
-      ratios[i] = case.runs.static[i].cpu_us / r.cpu_us
-      local a, b = net("static", case.runs.static[i]), net(name, r)
-      if a and b then net_ratios[#net_ratios + 1] = a / b end
+      local base = case.runs.static[i]
+      if r.invalid then
+        invalid = invalid + 1
+      else
+        rates[#rates + 1], cpus[#cpus + 1] = r.rate, r.cpu_us
+        -- A round's ratio needs both of its runs.
+        if not base.invalid then
+          ratios[#ratios + 1] = base.cpu_us / r.cpu_us
+          local a, b = net("static", base), net(name, r)
+          if a and b then net_ratios[#net_ratios + 1] = a / b end
+        end
+      end
     end
     local row = { handshakes_per_s = median(rates), cpu_us_per_handshake = median(cpus), ratio_to_static = median(ratios),
-                  ratio_to_static_net_of_idle = median(net_ratios), runs = runs }
+                  ratio_to_static_net_of_idle = median(net_ratios), invalid_runs = invalid, runs = runs }
     out.configs[name] = row
-    print(string.format("%-13s %-7s %12.0f %10.1f %10.3f %12s", key, name, row.handshakes_per_s,
-      row.cpu_us_per_handshake, row.ratio_to_static,
-      row.ratio_to_static_net_of_idle and string.format("%.3f", row.ratio_to_static_net_of_idle) or "n/a"))
+    local function f(fmt, v) return v and string.format(fmt, v) or "n/a" end
+    print(string.format("%-13s %-7s %12s %10s %10s %12s %8s", key, name, f("%.0f", row.handshakes_per_s),
+      f("%.1f", row.cpu_us_per_handshake), f("%.3f", row.ratio_to_static), f("%.3f", row.ratio_to_static_net_of_idle),
+      (#runs - invalid) .. "/" .. #runs))
   end
   local r10k = {}
-  for i, r in ipairs(case.runs["10k"]) do r10k[i] = case.runs["1sni"][i].cpu_us / r.cpu_us end
+  for i, r in ipairs(case.runs["10k"]) do
+    local one = case.runs["1sni"][i]
+    if not r.invalid and not one.invalid then r10k[#r10k + 1] = one.cpu_us / r.cpu_us end
+  end
   out.ratio_10k_to_1sni = median(r10k)
-  worst["1sni"] = math.min(worst["1sni"], out.configs["1sni"].ratio_to_static)
-  worst["10k"] = math.min(worst["10k"], out.configs["10k"].ratio_to_static)
-  worst_10k_vs_1sni = math.min(worst_10k_vs_1sni, out.ratio_10k_to_1sni)
+  -- A case without one valid round counts as the worst: 0.
+  worst["1sni"] = math.min(worst["1sni"], out.configs["1sni"].ratio_to_static or 0)
+  worst["10k"] = math.min(worst["10k"], out.configs["10k"].ratio_to_static or 0)
+  worst_10k_vs_1sni = math.min(worst_10k_vs_1sni, out.ratio_10k_to_1sni or 0)
   report.cases[#report.cases + 1] = out
 end
 local function median_over_cases(config)
   local list = {}
-  for _, case in ipairs(report.cases) do list[#list + 1] = case.configs[config].ratio_to_static end
+  for _, case in ipairs(report.cases) do list[#list + 1] = case.configs[config].ratio_to_static or 0 end
   return median(list)
 end
 report.handshake_ratio_1sni_median = median_over_cases("1sni")

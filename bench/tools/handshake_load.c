@@ -1,7 +1,7 @@
 /* handshake_load: full TLS handshakes on fresh connections, for a duration.
  *
  *   handshake_load --port P --sni NAME --tls 1.2|1.3 --sig ecdsa|rsa
- *                  --seconds S [--concurrency C] [--expect SHA256HEX]
+ *                  --seconds S [--concurrency C] [--expect SHA256HEX] [--timeout S]
  *
  * Every connection is new and every handshake is full: no session is kept,
  * the client asks for no ticket, and each SSL object is used once. The
@@ -10,8 +10,10 @@
  * when SSL_connect returned 1 (the client has checked the server's
  * CertificateVerify and Finished, so the server proved it holds the key of
  * the certificate it sent) and, with --expect, when the leaf's SHA-256
- * fingerprint is the one expected. Everything else is a failure; the
- * caller treats a run with any failure as invalid.
+ * fingerprint is the one expected. Everything else is a failure, and so is
+ * a handshake the server leaves waiting longer than --timeout (default 5 s):
+ * a real client would have given up. The caller treats a run with any
+ * failure as invalid.
  *
  * C threads each keep one connection in flight. The result is one JSON line
  * on stdout. */
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +43,7 @@ struct options {
   double seconds;
   int concurrency;
   const char *expect; /* hex SHA-256 of the leaf's DER, or NULL */
+  double timeout;     /* seconds a connect or a read/write may wait */
 };
 
 struct counts {
@@ -93,9 +97,12 @@ static int leaf_fingerprint(SSL *ssl, char fp[2 * 32 + 1]) {
   return ok;
 }
 
-static int connect_tcp(int port) {
+static int connect_tcp(int port, double timeout) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  struct timeval tv = { (time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6) };
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   /* Close with RST instead of lingering in TIME_WAIT: tens of thousands of
@@ -116,7 +123,7 @@ static int connect_tcp(int port) {
 /* One connection, one full handshake. */
 static void handshake_once(struct worker *w) {
   struct counts *c = &w->counts;
-  int fd = connect_tcp(w->opts->port);
+  int fd = connect_tcp(w->opts->port, w->opts->timeout);
   if (fd < 0) {
     c->failed++;
     if (!c->first_error[0]) snprintf(c->first_error, sizeof c->first_error, "connect: %s", strerror(errno));
@@ -177,7 +184,7 @@ static SSL_CTX *client_ctx(const struct options *o) {
 
 static void usage(void) {
   fprintf(stderr, "usage: handshake_load --port P --sni NAME --tls 1.2|1.3 --sig ecdsa|rsa "
-                  "--seconds S [--concurrency C] [--expect SHA256HEX]\n");
+                  "--seconds S [--concurrency C] [--expect SHA256HEX] [--timeout S]\n");
   exit(2);
 }
 
@@ -193,15 +200,17 @@ static void parse(int argc, char **argv, struct options *o) {
     else if (!strcmp(k, "--seconds")) o->seconds = atof(v);
     else if (!strcmp(k, "--concurrency")) o->concurrency = atoi(v);
     else if (!strcmp(k, "--expect")) o->expect = v;
+    else if (!strcmp(k, "--timeout")) o->timeout = atof(v);
     else usage();
   }
-  if (o->port <= 0 || !o->sni || !o->tls || !o->sig || o->seconds <= 0 || o->concurrency < 1) usage();
+  if (o->port <= 0 || !o->sni || !o->tls || !o->sig || o->seconds <= 0 || o->concurrency < 1 || o->timeout <= 0)
+    usage();
   if (strcmp(o->tls, "1.2") && strcmp(o->tls, "1.3")) usage();
   if (strcmp(o->sig, "rsa") && strcmp(o->sig, "ecdsa")) usage();
 }
 
 int main(int argc, char **argv) {
-  struct options o = { .concurrency = 1 };
+  struct options o = { .concurrency = 1, .timeout = 5 };
   parse(argc, argv, &o);
   /* A server that closes first must cost a failed handshake, not the process. */
   signal(SIGPIPE, SIG_IGN);

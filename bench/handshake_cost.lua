@@ -107,11 +107,17 @@ local function wait_served(nginx, count, probe_serials, seconds)
     if type(status) ~= "table" or type(status.workers) ~= "table" then return false, "no status yet" end
     local ready = 0
     for _, w in ipairs(status.workers) do
-      local n = 0
-      for _ in pairs(w.serials or {}) do n = n + 1 end
-      local probes_ok = true
-      for id, serial in pairs(probe_serials) do
-        if (w.serials or {})[id] ~= serial then probes_ok = false end
+      -- A worker reports its serials (id -> serial), or, where certsync
+      -- keeps reports small, how many bundles it serves and which failed.
+      local n, probes_ok = 0, true
+      if type(w.serials) == "table" and next(w.serials) then
+        for _ in pairs(w.serials) do n = n + 1 end
+        for id, serial in pairs(probe_serials) do
+          if w.serials[id] ~= serial then probes_ok = false end
+        end
+      else
+        n = tonumber(w.bundles) or 0
+        probes_ok = not w.behind and not (type(w.failed) == "table" and next(w.failed))
       end
       if not w.stale and n == count and probes_ok then ready = ready + 1 end
     end

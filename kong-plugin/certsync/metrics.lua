@@ -5,12 +5,14 @@
 -- same series appear on Kong's /metrics.
 --
 -- Who writes what: the worker that owns the watcher writes the node's view
--- (Secrets, watch scopes, published generation, readiness) from the
--- library's status, once per status publication; every worker writes its own
+-- (watch scopes, published generation, readiness) once per status
+-- publication, and each Secret's series as its status changes; every worker writes its own
 -- served generation and observes its own event-to-served latencies. Label
 -- sets are bounded: Secrets watched, scopes, reason codes, worker ids, HTTP
 -- statuses; never a client's SNI.
 local json = require "certsync.json"
+local propagation = require "certsync.propagation"
+local worker_report = require "certsync.worker_report"
 
 local _M = {}
 
@@ -79,9 +81,11 @@ local function each(name, method, ...)
   end
 end
 
--- The library's counters restart with each watcher this worker starts.
+-- The library's counters restart with each watcher this worker starts,
+-- and so does what the owner knows of each Secret's series.
 function _M.watcher_started()
   counted = {}
+  secrets, served_count, reason_totals, stale_watch = {}, 0, {}, {}
 end
 
 local function count(name, labels, total)
@@ -91,10 +95,98 @@ local function count(name, labels, total)
   counted[key] = total
 end
 
--- The owner's view of the node. library: the watcher's decoded status;
--- reports: worker_report.read_all(); ready: boolean; unpublished: how many
--- certificates did not fit in the dict.
-function _M.update_node(dict, library, reports, published_generation, ready, unpublished)
+-- Per-Secret series follow the library's status one Secret at a time
+-- (certsync.status_feed): what a Secret's series are is kept in the dict
+-- under "ms:<id>" (its label sets), so that whoever owns the watcher next
+-- can remove the series of a Secret that went away meanwhile.
+local SECRET_SERIES_PREFIX = "ms:"
+local secrets = {}   -- id -> { served = bool, refusals = { [reason] = n } }, in the owner
+local served_count = 0
+local reason_totals = {}  -- reason -> refusals summed over the Secrets
+local stale_watch = {}    -- id -> true: Secrets whose stale-worker count may still move
+
+local function delete_series(sets)
+  for name, label_sets in pairs(type(sets) == "table" and sets or {}) do
+    for _, labels in ipairs(label_sets) do each(name, "del", labels) end
+  end
+end
+
+-- secret: the library's status of Secret `id` (decoded), or nil when it is gone.
+function _M.update_secret(dict, id, secret)
+  local key = SECRET_SERIES_PREFIX .. id
+  local before = json.decode(dict:get(key))
+  local sets = {}
+  local function gauge(name, value, labels)
+    each(name, "set", value, labels)
+    sets[name] = sets[name] or {}
+    sets[name][#sets[name] + 1] = labels
+  end
+  local known = secrets[id] or { served = false, refusals = {} }
+  local now_served = false
+  local refusals = {}
+  if secret then
+    local b = secret.served
+    if type(b) == "table" then
+      now_served = true
+      gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
+      gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
+      stale_watch[id] = true
+    end
+    if type(secret.refusal) == "table" then
+      gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
+    end
+    for reason, n in pairs(type(secret.refusals) == "table" and secret.refusals or {}) do
+      count("certsync_secret_refusals_total", { id, reason }, n)
+      refusals[reason] = n
+    end
+  end
+  -- What this Secret showed before and no longer does (an old serial, a
+  -- refusal that cleared, the whole Secret) goes.
+  local written = {}
+  for name, label_sets in pairs(sets) do
+    for _, labels in ipairs(label_sets) do written[name .. "\0" .. table.concat(labels, "\0")] = true end
+  end
+  for name, label_sets in pairs(type(before) == "table" and before or {}) do
+    for _, labels in ipairs(label_sets) do
+      if not written[name .. "\0" .. table.concat(labels, "\0")] then each(name, "del", labels) end
+    end
+  end
+  if not now_served and type(before) == "table" and before["certsync_certificate_expiry_timestamp_seconds"] then
+    each("certsync_secret_stale_workers", "del", { id })
+    stale_watch[id] = nil
+  end
+  served_count = served_count + (now_served and 1 or 0) - (known.served and 1 or 0)
+  for reason, n in pairs(refusals) do
+    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known.refusals[reason] or 0)
+  end
+  if secret then
+    secrets[id] = { served = now_served, refusals = refusals }
+    dict:safe_set(key, json.encode(sets))
+  else
+    secrets[id] = nil
+    dict:delete(key)
+  end
+end
+
+-- After a full status: the series of Secrets not in it (written by an
+-- earlier owner) go.
+function _M.forget_secrets_except(dict, present)
+  for _, key in ipairs(dict:get_keys(0)) do
+    if key:sub(1, #SECRET_SERIES_PREFIX) == SECRET_SERIES_PREFIX then
+      local id = key:sub(#SECRET_SERIES_PREFIX + 1)
+      if not present[id] then
+        delete_series(json.decode(dict:get(key)))
+        each("certsync_secret_stale_workers", "del", { id })
+        dict:delete(key)
+      end
+    end
+  end
+end
+
+-- The owner's view of the node. summary: the watcher's node-wide status
+-- (decoded: watchers, ...); reports: worker_report.read_all(); ready:
+-- boolean; unpublished: how many certificates did not fit in the dict.
+function _M.update_node(dict, summary, reports, published_generation, ready, unpublished)
   local gauges = {}  -- name -> { label values... } written this time
   local function gauge(name, value, labels)
     each(name, "set", value, labels)
@@ -103,33 +195,25 @@ function _M.update_node(dict, library, reports, published_generation, ready, unp
       gauges[name][#gauges[name] + 1] = labels
     end
   end
-  local served = 0
-  local refusals_by_reason = {}
-  for _, secret in ipairs(library and library.secrets or {}) do
-    local id = secret.id
-    local b = secret.served
-    if type(b) == "table" then
-      served = served + 1
-      gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
-      gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
-      local stale = 0
-      for _, report in ipairs(reports) do
-        if not report.missing and type(report.serials) == "table" and report.serials[id] ~= b.serial then
-          stale = stale + 1
-        end
-      end
-      gauge("certsync_secret_stale_workers", stale, { id })
-    end
-    if type(secret.refusal) == "table" then
-      gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
-    end
-    for reason, n in pairs(type(secret.refusals) == "table" and secret.refusals or {}) do
-      count("certsync_secret_refusals_total", { id, reason }, n)
-      refusals_by_reason[reason] = (refusals_by_reason[reason] or 0) + n
-    end
+  -- Workers behind on a Secret, for the Secrets that changed lately (and
+  -- those a worker failed to load): once every worker serves a Secret, its
+  -- count stays 0 until it changes again.
+  for _, report in ipairs(reports) do
+    for id in pairs(type(report.failed) == "table" and report.failed or {}) do stale_watch[id] = true end
   end
-  for reason, n in pairs(refusals_by_reason) do count("certsync_refusals_total", { reason }, n) end
-  for _, scope in ipairs(library and library.watchers or {}) do
+  for id in pairs(stale_watch) do
+    local header = propagation.header(dict, id)
+    local stale = 0
+    for _, report in ipairs(reports) do
+      if not report.missing and not (header and worker_report.serves(report, id, header.stamp, header.serial)) then
+        stale = stale + 1
+      end
+    end
+    if header then each("certsync_secret_stale_workers", "set", stale, { id }) end
+    if stale == 0 or not header then stale_watch[id] = nil end
+  end
+  for reason, n in pairs(reason_totals) do count("certsync_refusals_total", { reason }, n) end
+  for _, scope in ipairs(summary and summary.watchers or {}) do
     local name = tostring(scope.scope)
     gauge("certsync_watch_up", scope.up and 1 or 0, { name })
     gauge("certsync_last_sync_timestamp_seconds", tonumber(scope.last_sync_at) or 0, { name })
@@ -138,13 +222,13 @@ function _M.update_node(dict, library, reports, published_generation, ready, unp
       count("certsync_api_errors_total", { name, code }, n)
     end
   end
-  each("certsync_secrets_served", "set", served)
+  each("certsync_secrets_served", "set", served_count)
   each("certsync_generation_published", "set", published_generation)
   each("certsync_ready", "set", ready and 1 or 0)
   each("certsync_secrets_unpublished", "set", unpublished or 0)
 
-  -- Series written last time (by this worker or a previous owner) but not now
-  -- belong to Secrets or scopes that are gone: remove them.
+  -- Scope series written last time (by this worker or a previous owner)
+  -- but not now belong to scopes that are gone: remove them.
   local previous = json.decode(dict:get(SERIES_KEY)) or {}
   local now_written = {}
   for name, sets in pairs(gauges) do

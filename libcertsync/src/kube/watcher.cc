@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "kube/credentials.h"
 #include "kube/event_framer.h"
 #include "kube/secret.h"
 #include "kube/secret_validation.h"
 #include "tls/validate.h"
+#include "util/parallel.h"
 
 namespace certsync::kube {
 
@@ -204,8 +206,13 @@ AttemptOutcome Watcher::list() {
       outcome.http_status = 0;
       return outcome;
     }
-    for (auto& item : json["items"]) {
-      if (auto update = examine(item)) updates.push_back(std::move(*update));
+    // Validation is the cost of a large first list: spread it over cores.
+    auto& items = json["items"];
+    std::vector<std::optional<store::SecretUpdate>> examined(items.size());
+    util::parallel_for(items.size(), util::validation_threads(),
+                       [&](size_t i) { examined[i] = examine(items[i]); });
+    for (auto& update : examined) {
+      if (update) updates.push_back(std::move(*update));
     }
     const auto& metadata = json.value("metadata", nlohmann::json::object());
     // Watch from the list's resourceVersion, never an item's: items may be older.

@@ -8,9 +8,10 @@
 -- HTTPS requests (keep-alive, 2 threads, 16 connections) to a location
 -- that answers at once, for a few seconds per phase, rounds interleaved:
 --   idle     nothing happens;
---   relist   the API server forgets its history and ends every watch, so
---            the watcher relists all COUNT Secrets (the status's relist
---            count proves it did) and the owner compares and republishes;
+--   relist   the API server ends every watch and answers the next with
+--            410 Gone, so the watcher relists all COUNT Secrets (the
+--            status's relist count proves it did) and the owner compares
+--            them with what it published;
 --   stall    every LIST and WATCH request stalls with the connection open.
 -- p99 latency per phase (wrk --latency) and the ratio to idle; and, from
 -- every worker's status, the longest library call from Lua and the longest
@@ -77,7 +78,9 @@ local ok, err = pcall(function()
     table.insert(samples.idle, p99_ms(stack.nginx.port, PHASE_SECONDS))
 
     local before = relists(stack)
-    api_post(stack.api, "/testing/compact")
+    -- The reopened watch is answered 410 Gone, as by an API server whose
+    -- history moved on: the watcher lists everything again.
+    api_post(stack.api, "/testing/faults", json.encode({ verb = "watch", status = 410, count = 1 }))
     api_post(stack.api, "/testing/close-watches")
     table.insert(samples.relist, p99_ms(stack.nginx.port, PHASE_SECONDS))
     proc.wait_until("the relist of round " .. round, 300, function() return relists(stack) > before end)

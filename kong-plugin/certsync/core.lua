@@ -158,8 +158,11 @@ local function stop_watcher(dict, reason)
   state.watcher = nil
   state.watcher_key = nil
   state.published_lib_gen = 0
+  -- The next watcher of this worker (or another worker's) starts over from
+  -- what the dict holds then.
   if state.publisher then state.publisher:reset() end
   if state.feed then state.feed:reset() end
+  state.publisher, state.feed = nil, nil
   log(INFO, "watcher stopped in worker ", ngx.worker.pid(), ": ", reason)
 end
 
@@ -292,10 +295,14 @@ local function own(dict)
     if not state.watcher then return end
   end
   local watcher = state.watcher
-  state.publisher = state.publisher or publisher_module.new(dict)
-  state.feed = state.feed or status_feed.new(dict,
-    function(id, text) metrics.update_secret(dict, id, text and json.decode(text)) end,
-    function(present) metrics.forget_secrets_except(dict, present) end)
+  if not state.publisher then
+    local inherited = dict:get(propagation.OWNED_KEY) ~= nil
+    dict:safe_set(propagation.OWNED_KEY, true)
+    state.publisher = publisher_module.new(dict, inherited)
+    state.feed = status_feed.new(dict,
+      function(id, text) metrics.update_secret(dict, id, text and json.decode(text)) end,
+      function(present) metrics.forget_secrets_except(dict, present) end, inherited)
+  end
   drain_logs(watcher)
   local err = publish(dict, watcher)
   if err then log(ERR, err) end

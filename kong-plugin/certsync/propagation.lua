@@ -14,6 +14,9 @@
 --   "synced"                the generation that completed the last full
 --                           set: until then the node has not seen the whole
 --                           truth of the API server, whatever "gen" says
+--   "owned"                 set once a worker has owned the watcher: a later
+--                           owner (a crash, a reload) inherits what it wrote
+--                           and must read it once; the first owner need not
 -- A publication writes its bundles, headers and change log before it
 -- raises "gen", so a worker that sees a new "gen" finds everything it
 -- names. A worker reads only the change logs between its generation and
@@ -35,6 +38,7 @@ _M.HEADER_PREFIX = "h:"
 _M.LOG_PREFIX = "c:"
 _M.GEN_KEY = "gen"
 _M.SYNCED_KEY = "synced"
+_M.OWNED_KEY = "owned"  -- set by the node's first owner: from then on an owner inherits what others wrote
 _M.LOG_KEEP = 1024  -- publications whose change log stays in the dict
 
 local BUNDLE_PREFIX, HEADER_PREFIX, LOG_PREFIX = _M.BUNDLE_PREFIX, _M.HEADER_PREFIX, _M.LOG_PREFIX

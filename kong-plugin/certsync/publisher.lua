@@ -51,8 +51,11 @@ local function mark(self, id, present)
   end
 end
 
-function _M.new(dict)
-  return setmetatable({ dict = dict, known = nil, known_count = 0, job = nil }, Publisher)
+-- inherited: whether an earlier owner may have written bundles (see
+-- propagation.OWNED_KEY); the first owner of a node knows the dict is empty.
+function _M.new(dict, inherited)
+  return setmetatable({ dict = dict, known = (not inherited) and {} or nil, known_count = 0, job = nil },
+                      Publisher)
 end
 
 -- Starts publishing `set`: a change set of certsync.ffi (count, get(i)) or

@@ -24,10 +24,13 @@ local Feed = {}
 Feed.__index = Feed
 
 -- on_secret(id, text|nil), on_full_done(present): called as Secrets are
--- written and when a full delta is in (present: { [id] = true }).
-function _M.new(dict, on_secret, on_full_done)
+-- written and when a full delta is in (present: { [id] = true }), where
+-- an earlier owner's leftovers must go. inherited: whether an earlier owner
+-- may have written statuses (see propagation.OWNED_KEY); without one there
+-- is nothing to look for, and reading every key of a large dict is not free.
+function _M.new(dict, on_secret, on_full_done, inherited)
   return setmetatable({ dict = dict, version = 0, job = nil, on_secret = on_secret,
-                        on_full_done = on_full_done }, Feed)
+                        on_full_done = on_full_done, inherited = inherited }, Feed)
 end
 
 function Feed:busy()
@@ -70,7 +73,7 @@ function Feed:step(budget_ms)
     if clock.now_ms() >= deadline then break end
   end
   if job.pos <= delta.count then return false end
-  if job.present then
+  if job.present and self.inherited then
     -- The whole truth: a Secret an earlier owner wrote and this one does not know is gone.
     for _, key in ipairs(dict:get_keys(0)) do
       if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then

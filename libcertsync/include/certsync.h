@@ -128,7 +128,11 @@ void certsync_destroy(certsync_t *cs);
  * change.
  * certsync_changes_since(cs, n) returns what changed after generation n; when
  * n is 0 or too old to answer as a delta, it returns the whole store and
- * certsync_changes_full() is 1 (the caller replaces everything it holds). */
+ * certsync_changes_full() is 1 (the caller replaces everything it holds).
+ * None of these waits for the watcher thread: while it is applying a list
+ * (50,000 Secrets take a while), certsync_generation() answers the last
+ * generation it completed and certsync_changes_since() an empty, not full
+ * set whose generation is n: the caller simply asks again later. */
 uint64_t certsync_generation(certsync_t *cs);
 /* Wakes every process waiting on the notify_socket (see Configuration):
  * the worker that published a change calls it so the others pull at once.
@@ -163,7 +167,9 @@ char *certsync_log_pop(certsync_t *cs, int *level, size_t *len);
  * watchers, log_records_dropped, notify), without the Secrets.
  * certsync_status_get(st, i): Secret i's id and its status JSON, one object
  * of certsync_status_json()'s "secrets"; an empty JSON (length 0) means the
- * Secret is no longer known. Pointers stay valid until the status is freed. */
+ * Secret is no longer known. Pointers stay valid until the status is freed.
+ * While the watcher thread is applying a list it answers at once with no
+ * Secret and the version given: ask again later. */
 certsync_status_t *certsync_status_since(certsync_t *cs, uint64_t version, char **errptr);
 uint64_t certsync_status_version(const certsync_status_t *st);
 int certsync_status_full(const certsync_status_t *st);

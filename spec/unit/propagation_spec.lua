@@ -97,7 +97,7 @@ describe("propagation through the shared dict", function()
     publish(publisher.new(dict), { full = true, changes = { change("ns/a", "A1", 100), change("ns/b", "B1", 100) } })
     local generation = propagation.published_generation(dict)
     -- Another owner, whose watcher saw the same Secrets later.
-    local report = publish(publisher.new(dict), { full = true, changes = { change("ns/a", "A1", 200),
+    local report = publish(publisher.new(dict, true), { full = true, changes = { change("ns/a", "A1", 200),
                                                                           change("ns/b", "B1", 200) } })
     assert.equal(0, report.written)
     assert.equal(2, report.unchanged)
@@ -122,7 +122,7 @@ describe("propagation through the shared dict", function()
     assert.is_nil(propagation.bundle(dict, "ns/a"))
     local before = propagation.published_generation(dict)
     -- A new owner's full set: what it does not name was deleted meanwhile.
-    local report = publish(publisher.new(dict), { full = true, changes = { change("ns/c", "C2") } })
+    local report = publish(publisher.new(dict, true), { full = true, changes = { change("ns/c", "C2") } })
     assert.equal(1, report.removed)
     assert.is_nil(propagation.header(dict, "ns/b"))
     assert.equal("C2", propagation.header(dict, "ns/c").serial)

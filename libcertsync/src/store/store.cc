@@ -83,6 +83,7 @@ void Store::apply(std::vector<SecretUpdate> updates) {
     for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
     if (changed) ++generation_;
     render_dirty_locked();
+    publish_visible_locked();
   }
   if (changed && on_change_) on_change_();
 }
@@ -109,6 +110,7 @@ void Store::replace_all(size_t scope_index, const std::function<bool(const std::
   if (raised) ++generation_;
   synced_ = now_synced;
   render_dirty_locked();
+  publish_visible_locked();
   lock.unlock();
   if (raised && on_change_) on_change_();
 }
@@ -120,6 +122,7 @@ void Store::remove(const std::string& id, const std::string& resource_version) {
     changed = remove_locked(id, resource_version, generation_ + 1);
     if (changed) ++generation_;
     render_dirty_locked();
+    publish_visible_locked();
   }
   if (changed && on_change_) on_change_();
 }
@@ -249,6 +252,13 @@ void Store::promote_due_locked() {
   }
   if (changed) ++generation_;
   render_dirty_locked();
+  publish_visible_locked();
+}
+
+void Store::publish_visible_locked() {
+  visible_generation_.store(synced_ ? generation_ : 0);
+  visible_synced_.store(synced_);
+  visible_next_due_.store(next_due_);
 }
 
 void Store::touch_locked(const std::string& id, Entry& entry) {
@@ -285,20 +295,23 @@ void Store::note_expiries_locked() {
 }
 
 uint64_t Store::generation() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  if (now_locked() < visible_next_due_.load()) return visible_generation_.load();
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return visible_generation_.load();  // a writer's change shows next time
   promote_due_locked();
   return synced_ ? generation_ : 0;
 }
 
-bool Store::synced() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return synced_;
-}
+bool Store::synced() const { return visible_synced_.load(); }
 
 ChangeSet Store::changes_since(uint64_t since) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  promote_due_locked();
   ChangeSet set;
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    set.generation = since;  // nothing yet: ask again
+    return set;
+  }
+  promote_due_locked();
   set.generation = synced_ ? generation_ : 0;
   set.full = since == 0 || since < delta_floor_ || since > generation_;
   for (const auto& [id, entry] : entries_) {
@@ -358,10 +371,14 @@ nlohmann::json Store::status() {
 }
 
 StatusDelta Store::status_since(uint64_t version) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  StatusDelta delta;
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    delta.version = version;  // nothing yet: ask again
+    return delta;
+  }
   promote_due_locked();
   note_expiries_locked();
-  StatusDelta delta;
   delta.version = status_version_;
   delta.full = version == 0 || version < status_floor_ || version > status_version_;
   for (const auto& [id, entry] : entries_) {

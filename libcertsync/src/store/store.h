@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <set>
@@ -109,6 +110,11 @@ class Store {
   // first sync for the whole truth. Reading also promotes deferred bundles
   // whose time has come (notBefore minus the clock skew), so a certificate
   // issued ahead of time switches on at the second it becomes valid.
+  //
+  // None of the readers waits for a writer: while one holds the lock,
+  // generation() answers the last value it published, changes_since()
+  // answers an empty delta (generation `generation`, so the caller asks
+  // again), status_since() an empty delta at the version given.
   uint64_t generation();
   bool synced() const;
   ChangeSet changes_since(uint64_t generation);
@@ -172,6 +178,9 @@ class Store {
   void render_dirty_locked();
   // Served leaves that expired since the last look change their state.
   void note_expiries_locked();
+  // Copies the generation, synced and the next due time where readers find
+  // them without the lock; every writer calls it before unlocking.
+  void publish_visible_locked();
   nlohmann::json item_locked(const std::string& id, const Entry& entry, int64_t now) const;
 
   const DeletionPolicy policy_;
@@ -182,6 +191,12 @@ class Store {
   std::map<std::string, Entry> entries_;
   std::map<std::string, uint64_t> tombstones_;  // id -> generation it stopped being served
   uint64_t generation_ = 0;
+  // What generation() answers without the lock: a writer applying a list
+  // of 50,000 Secrets holds the lock for a while, and the caller's event
+  // loop must never wait for it (see generation()).
+  std::atomic<uint64_t> visible_generation_{0};
+  std::atomic<bool> visible_synced_{false};
+  std::atomic<int64_t> visible_next_due_{INT64_MAX};
   uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
   uint64_t status_version_ = 0;
   // The earliest moment a deferred bundle falls due and a served leaf

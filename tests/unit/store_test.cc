@@ -122,6 +122,33 @@ TEST_CASE("under the remove policy a deletion is a change that says removed", "[
   REQUIRE(store.changes_since(0).changes.size() == 1);
 }
 
+TEST_CASE("a relist of one type's scope drops its own vanished Secrets and keeps the other type's", "[store]") {
+  // Two scopes of one namespace, as secret_types=kubernetes.io/tls,Opaque gives.
+  Store store(DeletionPolicy::kRemove, /*scope_count=*/2);
+  auto of_type = [](SecretUpdate update, const std::string& type) {
+    update.type = type;
+    return update;
+  };
+  auto type_scope = [](const std::string& type) {
+    return [type](const std::string&, const std::string& stored) { return stored == type; };
+  };
+  store.replace_all(0, type_scope("kubernetes.io/tls"),
+                    updates(of_type(accepted("ns/tls", "T1"), "kubernetes.io/tls"),
+                            of_type(accepted("ns/tls-gone", "G1"), "kubernetes.io/tls")));
+  store.replace_all(1, type_scope("Opaque"), updates(of_type(accepted("ns/opaque", "O1"), "Opaque")));
+  const uint64_t synced = store.generation();
+  // The TLS scope lists again: ns/tls-gone vanished; ns/opaque is not its business.
+  store.replace_all(0, type_scope("kubernetes.io/tls"), updates(of_type(accepted("ns/tls", "T1"), "kubernetes.io/tls")));
+  auto delta = store.changes_since(synced);
+  REQUIRE(delta.changes.size() == 1);
+  REQUIRE(delta.changes[0].id == "ns/tls-gone");
+  REQUIRE(delta.changes[0].removed);
+  std::map<std::string, std::string> types;
+  for (const auto& secret : store.status()["secrets"])
+    if (!secret["deleted"].get<bool>()) types[secret["id"]] = secret["type"];
+  REQUIRE(types == std::map<std::string, std::string>{{"ns/opaque", "Opaque"}, {"ns/tls", "kubernetes.io/tls"}});
+}
+
 TEST_CASE("a relist is one generation and drops what vanished (remove policy)", "[store]") {
   Store store(DeletionPolicy::kRemove);
   store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));

@@ -218,8 +218,9 @@ AttemptOutcome Watcher::list() {
   }
 
   const Scope& scope = scope_;
-  store_.replace_all(scope_index_, [&scope](const std::string& id) { return scope.contains(id); },
-                     std::move(updates));
+  store_.replace_all(
+      scope_index_, [&scope](const std::string& id, const std::string& type) { return scope.contains(id, type); },
+      std::move(updates));
   resource_version_ = list_resource_version;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
@@ -374,6 +375,7 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
   store::SecretUpdate update;
   update.id = secret.id();
   update.uid = secret.uid;
+  update.type = secret.type;
   update.observed_at_ms = unix_now_ms();
   update.resource_version = secret.resource_version;
   update.data_digest = secret.data_digest;
@@ -438,6 +440,7 @@ void Watcher::record_error(const std::string& kind, const std::string& message) 
 nlohmann::json Watcher::status() const {
   std::lock_guard<std::mutex> lock(status_mutex_);
   nlohmann::json out = {{"scope", scope_.describe()},
+                        {"secret_type", scope_.secret_type.empty() ? "*" : scope_.secret_type},
                         {"server", connection_->server},
                         {"state", state_},
                         {"up", down_since_ == 0},
@@ -451,6 +454,8 @@ nlohmann::json Watcher::status() const {
                         {"watches", watches_},
                         {"events", events_},
                         {"validations", validations_},
+                        // What crossed the wire for this scope: what secret_types saves.
+                        {"bytes_received", http_.body_bytes_received()},
                         {"errors", nlohmann::json::object()}};
   for (const auto& [kind, count] : errors_) out["errors"][kind] = count;
   if (!last_error_.empty()) out["last_error"] = {{"message", last_error_}, {"at", last_error_at_}};

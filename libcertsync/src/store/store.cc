@@ -84,8 +84,7 @@ void Store::apply(std::vector<SecretUpdate> updates) {
   if (changed && on_change_) on_change_();
 }
 
-void Store::replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
-                        std::vector<SecretUpdate> updates) {
+void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector<SecretUpdate> updates) {
   std::unique_lock<std::mutex> lock(mutex_);
   const uint64_t next = generation_ + 1;
   bool changed = false;
@@ -96,7 +95,7 @@ void Store::replace_all(size_t scope_index, const std::function<bool(const std::
   }
   std::vector<std::string> vanished;
   for (const auto& [id, entry] : entries_)
-    if (!entry.deleted && listed.count(id) == 0 && in_scope(id)) vanished.push_back(id);
+    if (!entry.deleted && listed.count(id) == 0 && in_scope(id, entry.type)) vanished.push_back(id);
   for (const auto& id : vanished) changed |= remove_locked(id, "", next);
   listed_scopes_.insert(scope_index);
   const bool now_synced = listed_scopes_.size() >= scope_count_;
@@ -129,6 +128,7 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   Entry& entry = entries_[update.id];
   entry.deleted = false;
   if (!update.uid.empty()) entry.uid = update.uid;
+  if (!update.type.empty()) entry.type = update.type;
   entry.resource_version = update.resource_version;
   entry.data_digest = update.data_digest;
   if (update.refused) {
@@ -265,6 +265,7 @@ nlohmann::json Store::status() {
                            {"namespace", namespace_of(id)},
                            {"name", name_of(id)},
                            {"uid", entry.uid},
+                           {"type", entry.type},
                            {"resource_version", entry.resource_version},
                            {"deleted", entry.deleted},
                            {"state", state_of(entry.deleted, entry.last_refusal.has_value(),

@@ -213,11 +213,12 @@ std::variant<std::vector<kube::Scope>, std::string> scopes_from(const ConfigMap&
     scopes.push_back(std::move(scope));
   }
   if (!names.empty()) return scopes;
+  // The places only: per_type() gives each its types.
   if (all) {
-    scopes.push_back(kube::Scope{"", "", labels});
+    scopes.push_back(kube::Scope{"", "", labels, ""});
   } else {
     std::set<std::string> unique(namespaces.begin(), namespaces.end());
-    for (const auto& ns : unique) scopes.push_back(kube::Scope{ns, "", labels});
+    for (const auto& ns : unique) scopes.push_back(kube::Scope{ns, "", labels, ""});
   }
   return scopes;
 }

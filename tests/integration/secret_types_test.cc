@@ -15,9 +15,9 @@ using namespace certsync::testing;
 
 namespace {
 
-void put_tls(TestServerProcess& server, const std::string& name, int slot = 0) {
+void put_tls(TestServerProcess& server, const std::string& name, int slot = 0, const std::string& ns = "default") {
   const auto pair = make_pair_for(name + ".example.test", slot);
-  const long status = server.put_tls_secret("default", name, pair.crt, pair.key);
+  const long status = server.put_tls_secret(ns, name, pair.crt, pair.key);
   REQUIRE((status == 200 || status == 201));
 }
 
@@ -108,7 +108,8 @@ TEST_CASE("several secret_types are one watch each, each with its own type selec
   REQUIRE(wait_until([&] { return synced_and_watching(cs.get()) && server.counters()["open_watches"] == 2; }));
   REQUIRE(served_ids(cs.get()) == std::set<std::string>{"default/opaque", "default/tls"});
   std::set<std::string> scopes;
-  for (const auto& w : status(cs.get())["watchers"]) scopes.insert(w["scope"].get<std::string>());
+  const auto current = status(cs.get());  // kept alive while the loop walks it
+  for (const auto& w : current["watchers"]) scopes.insert(w["scope"].get<std::string>());
   REQUIRE(scopes == std::set<std::string>{"namespace default, type Opaque", "namespace default, type kubernetes.io/tls"});
   server.close_watches();
   REQUIRE(wait_until([&] {
@@ -128,8 +129,10 @@ TEST_CASE("a relist of one type's scope keeps the other type's Secrets", "[secre
       settings_for(server, {{"secret_types", "kubernetes.io/tls,Opaque"}, {"deletion_policy", "remove"}}));
   REQUIRE(wait_until([&] { return synced_and_watching(cs.get()) && server.counters()["open_watches"] == 2; }));
   const uint64_t generation = certsync_generation(cs.get());
-  // Both watches resume into a 410: both scopes list again.
-  server.add_fault(R"({"verbs":["watch"],"status":410,"count":2})");
+  // Both watches fall behind a compacted history (a write outside their
+  // namespace moves it past them) and get 410: both scopes list again.
+  put_tls(server, "elsewhere", 0, "elsewhere");
+  server.compact();
   server.close_watches();
   REQUIRE(wait_until([&] {
     const auto current = status(cs.get());

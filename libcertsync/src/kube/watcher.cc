@@ -347,7 +347,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
     cleanse_secret_data(object);
     if (auto* secret = std::get_if<Secret>(&decoded)) {
       log_.push(LogLevel::kNotice, secret->id() + ": deleted (or no longer selected)");
-      store_.remove(secret->id(), rv);
+      store_.remove(secret->id(), rv, secret->type);
     }
   } else {
     record_error("decode", "watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");

@@ -108,10 +108,12 @@ void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector
   if (raised && on_change_) on_change_();
 }
 
-void Store::remove(const std::string& id, const std::string& resource_version) {
+void Store::remove(const std::string& id, const std::string& resource_version, const std::string& type) {
   bool changed;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(id);
+    if (!type.empty() && it != entries_.end() && !it->second.type.empty() && it->second.type != type) return;
     changed = remove_locked(id, resource_version, generation_ + 1);
     if (changed) ++generation_;
   }

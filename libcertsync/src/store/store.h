@@ -87,8 +87,11 @@ class Store {
   void replace_all(std::vector<SecretUpdate> updates) {  // the only scope there is
     replace_all(0, [](const std::string&, const std::string&) { return true; }, std::move(updates));
   }
-  // A DELETED event (or a Secret that lost its TLS data).
-  void remove(const std::string& id, const std::string& resource_version);
+  // A DELETED event (or a Secret that lost its TLS data). With a type, a
+  // stored Secret of another type is left alone: it was deleted and created
+  // again with that type, and the other type's watch, which need not be in
+  // step with this one, has already delivered it.
+  void remove(const std::string& id, const std::string& resource_version, const std::string& type = "");
 
   // 0 until every scope has listed once: a reader never mistakes a partial
   // first sync for the whole truth. Reading also promotes deferred bundles

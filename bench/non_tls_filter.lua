@@ -132,6 +132,10 @@ local function measure(stack, started)
     return true
   end)
   local seconds = proc.now() - started
+  -- RSS before the whole status is asked for: the worker answering builds
+  -- megabytes of JSON, which would count as its own.
+  local rss = {}
+  for _, pid in ipairs(stack.nginx:worker_pids()) do rss[pid] = vm_rss_kb(pid) end
   local status = stack.nginx:status_table()
   local serving = 0
   for _, secret in ipairs(status.secrets) do
@@ -144,10 +148,9 @@ local function measure(stack, started)
     scopes[#scopes + 1] = scope.scope
   end
   local owner, total, max = 0, 0, 0
-  for _, pid in ipairs(stack.nginx:worker_pids()) do
-    local rss = vm_rss_kb(pid)
-    total, max = total + rss, math.max(max, rss)
-    if pid == status.node.owner_pid then owner = rss end
+  for pid, kb in pairs(rss) do
+    total, max = total + kb, math.max(max, kb)
+    if pid == status.node.owner_pid then owner = kb end
   end
   return { bytes_received = bytes, scopes = scopes, rss_kb_owner = owner, rss_kb_max = max,
            rss_kb_total = total, seconds_to_serve = seconds, secrets_serving = serving }

@@ -1,7 +1,7 @@
 # The verbs people type. The build is CMake's; this file only forwards.
 BUILD_DIR ?= build
 
-.PHONY: all test demo deps clean
+.PHONY: all test demo deps clean bench
 
 all:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -15,6 +15,11 @@ test:
 
 demo:
 	CERTSYNC_BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/demo.sh
+
+# Benchmarks (not part of `make test`): tables on stdout, figures in
+# bench/results/latest.json. QUICK=1 for the few-minute version.
+bench:
+	CERTSYNC_BUILD_DIR=$(abspath $(BUILD_DIR)) QUICK=$(QUICK) bench/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -5,9 +5,13 @@
 --   ssl_certificate_by_lua_block { require("certsync.core").certificate() }
 --
 -- One worker per node holds a lease in the shared dict and runs the
--- library's watcher; it publishes accepted bundles into the dict. Every
--- worker polls the dict from a timer, parses what changed once, and serves
--- it from a per-worker index in the certificate phase.
+-- library's watcher; it publishes accepted bundles into the dict
+-- (certsync.publisher), a slice at a time. Every worker follows the dict's
+-- change log from a timer (woken at once through the owner's notify
+-- socket, polling as the safety net), keeps what changed in a per-worker
+-- index, and serves it in the certificate phase, parsing a certificate on
+-- the first handshake that needs it (or at once when few changed, or when
+-- it replaces one in use).
 --
 -- For operators (any worker answers for the node): status() / status_json(),
 -- ready(), metrics(), and the content handlers serve_status(), serve_ready(),
@@ -18,7 +22,10 @@ local json = require "certsync.json"
 local log_limiter = require "certsync.log_limiter"
 local metrics = require "certsync.metrics"
 local metrics_registry = require "certsync.metrics_registry"
+local clock = require "certsync.clock"
 local propagation = require "certsync.propagation"
+local publisher_module = require "certsync.publisher"
+local status_feed = require "certsync.status_feed"
 local readiness = require "certsync.readiness"
 local sni_index = require "certsync.sni_index"
 local status = require "certsync.status"
@@ -42,11 +49,12 @@ local STATUS_KEY = status.LIBRARY_KEY
 local STATUS_AT_KEY = status.LIBRARY_AT_KEY
 local LEASE_TTL = 5           -- seconds (at least) a silent owner keeps the watcher before another worker takes over
 local STATUS_EVERY = 1        -- seconds between status publications
-local METRICS_REFRESH = 5     -- seconds after which the node's metrics are rebuilt even if nothing moved
 local RETRY_AFTER = 10        -- seconds before retrying a watcher that could not be created
 local DEFAULT_INTERVAL = 0.2  -- seconds between ticks unless settings.poll_interval says otherwise
 local MAX_LOGS_PER_TICK = 200
 local LOG_WINDOW = 60         -- seconds an error like one just logged is held back
+local SLICE_MS = 2            -- milliseconds of publishing at most before the owner yields to the event loop
+local EAGER_PARSE_MAX = 64    -- a converge naming at most this many bundles parses them at once
 local WAKE_RECONNECT = 1      -- seconds between attempts to reach the owner's notify socket
 local MAX_WAIT = 1            -- seconds a worker waits at most before looking whether it is exiting
 local MAX_SOCKET_PATH = 107   -- bytes in a Unix socket path (sun_path, NUL excluded)
@@ -75,15 +83,25 @@ local state = {
   watch_down_bound = readiness.DEFAULT_WATCH_DOWN_SECONDS,
   interval = DEFAULT_INTERVAL,
   notify_path = nil,       -- the owner's notify socket, which every worker waits on between ticks
-  status_at = 0,
-  metrics_signature = nil, -- what the node's metrics were last built from
-  metrics_at = 0,          -- when they are rebuilt at the latest
+  status_at = 0,           -- when the library's status is copied next
+  metrics_at = 0,          -- when the node's metrics are rebuilt next
+  feed = nil,              -- certsync.status_feed, in the owner
   local_gen = -1,          -- dict generation this worker serves
-  bundles = {},            -- id -> { stamp, snis, serial, not_after, cert, key }
+  converged_at = nil,      -- when it started serving local_gen
+  failed = {},             -- id -> serial of bundles this worker could not load
+  report_due = false,      -- the worker's report must be written again (a load failed)
   conflicts = {},
+  conflicts_logged = {},   -- "sni\0loser" -> true: each conflict is logged once
   registry = nil,          -- certsync's own metrics registry (certsync.metrics_registry)
+  publisher = nil,         -- certsync.publisher, in the owner
+  longest = { tick_ms = 0, ffi_ms = 0, ffi_call = nil }, -- the longest this worker held its event loop
+  longest_reported = {},
 }
-local index = {}           -- server name -> bundle; replaced whole, never mutated
+-- Server name -> what to serve (certsync.sni_index); the certificate phase
+-- reads `names`, the timer updates it one bundle at a time.
+local index = sni_index.new()
+local names = index.names
+local shared_dict -- ngx.shared.certsync, once init_worker found it
 
 -- What the host tells operators to change when a prerequisite is missing
 -- (plain nginx directives by default; the Kong handler passes kong.conf lines).
@@ -140,11 +158,24 @@ local function stop_watcher(dict, reason)
   state.watcher = nil
   state.watcher_key = nil
   state.published_lib_gen = 0
+  if state.publisher then state.publisher:reset() end
+  if state.feed then state.feed:reset() end
   log(INFO, "watcher stopped in worker ", ngx.worker.pid(), ": ", reason)
 end
 
+-- Calls a library function, keeping the longest call this worker made:
+-- every one must return in well under a millisecond (design invariant 1),
+-- and the status shows whether it did.
+local function timed(name, fn, ...)
+  local started = clock.now_ms()
+  local a, b = fn(...)
+  local took = clock.now_ms() - started
+  if took > state.longest.ffi_ms then state.longest.ffi_ms, state.longest.ffi_call = took, name end
+  return a, b
+end
+
 local function drain_logs(watcher)
-  watcher:drain_logs(MAX_LOGS_PER_TICK, function(level, message)
+  timed("log_pop", watcher.drain_logs, watcher, MAX_LOGS_PER_TICK, function(level, message)
     log(LEVELS[level] or NOTICE, message)
   end)
 end
@@ -188,27 +219,65 @@ local function utc(seconds)
 end
 
 -- One line per accepted change, with how long it took from the watch event
--- to the shared dict; a full set (first sync, relist) gets one summary line.
--- What did not fit (`unstored`) is logged by certsync.unpublished instead.
-local function log_published(set, generation, unstored)
-  local missed = {}
-  for _, id in ipairs(unstored) do missed[id] = true end
-  if set.full then
-    log(NOTICE, "published ", #set.changes - #unstored, " of ", #set.changes,
-        " certificates (full sync) as generation ", generation)
+-- to the shared dict; a full set (first sync, relist) gets one summary
+-- line once its last slice is in. What did not fit (`unstored`) is logged
+-- by certsync.unpublished instead.
+local function log_published(report)
+  if report.full then
+    if report.done then
+      log(NOTICE, "published a full sync of ", report.total, " certificates as generation ",
+          propagation.published_generation(shared_dict), " in ", string.format("%d ms", report.elapsed_ms), " (",
+          report.written, " new or changed, ", report.unchanged, " unchanged, ", report.removed, " removed)")
+    end
     return
   end
   local now = ngx.now()
-  for _, change in ipairs(set.changes) do
+  for _, change in ipairs(report.changes) do
     if change.removed then
-      log(NOTICE, change.id, ": no longer served (generation ", generation, ")")
-    elseif not missed[change.id] then
+      log(NOTICE, change.id, ": no longer served (generation ", report.generation, ")")
+    else
       local latency = change.observed_at > 0 and string.format("%d ms", (now - change.observed_at) * 1000) or "unknown"
       log(NOTICE, change.id, ": serving serial ", change.serial, " for ", change.snis:gsub(" ", ","),
-          ", notAfter ", utc(change.not_after), " (generation ", generation, ", ", latency,
+          ", notAfter ", utc(change.not_after), " (generation ", report.generation, ", ", latency,
           " from the watch event to publication)")
     end
   end
+end
+
+-- The owner's publishing: takes the next change set from the library when
+-- the last one is in, and publishes one slice of it (run() comes back at
+-- once while a set is unfinished).
+local function publish(dict, watcher)
+  local publisher = state.publisher
+  local err
+  if not publisher:busy() then
+    local set
+    if timed("generation", watcher.generation, watcher) ~= state.published_lib_gen then
+      set, err = timed("changes_since", watcher.changes_since, watcher, state.published_lib_gen)
+    elseif unpublished.due() then
+      -- Certificates that did not fit last time: try them again.
+      local full
+      full, err = timed("changes_since", watcher.changes_since, watcher, 0)
+      if full then set = unpublished.retry_set(full) end
+    end
+    if set then publisher:begin(set) end
+  end
+  if not publisher:busy() then return err end
+  local report, step_err = publisher:step(SLICE_MS)
+  if not report then return step_err end
+  if report.generation then timed("notify", watcher.notify, watcher) end -- every worker pulls now
+  if report.done then state.published_lib_gen = math.max(state.published_lib_gen, report.library_generation) end
+  log_published(report)
+  if report.generation then
+    for _, change in ipairs(report.changes) do
+      if not change.removed then metrics.watch_stale(change.id, report.generation) end
+    end
+  end
+  local slice = { changes = report.changes }
+  for _, change in ipairs(report.unstored_changes) do slice.changes[#slice.changes + 1] = change end
+  local dict_line = unpublished.record(dict, slice, report.unstored, report.store_err, report.published)
+  if dict_line then log(#report.unstored > 0 and ERR or NOTICE, dict_line) end
+  return err
 end
 
 -- The owner's share of a tick: keep the watcher matching the settings and
@@ -223,101 +292,143 @@ local function own(dict)
     if not state.watcher then return end
   end
   local watcher = state.watcher
+  state.publisher = state.publisher or publisher_module.new(dict)
+  state.feed = state.feed or status_feed.new(dict,
+    function(id, text) metrics.update_secret(dict, id, text and json.decode(text)) end,
+    function(present) metrics.forget_secrets_except(dict, present) end)
   drain_logs(watcher)
-  local set, err
-  if watcher:generation() ~= state.published_lib_gen then
-    set, err = watcher:changes_since(state.published_lib_gen)
-  elseif unpublished.due() then
-    -- Certificates that did not fit last time: try them again.
-    local full
-    full, err = watcher:changes_since(0)
-    if full then set = unpublished.retry_set(full) end
-  end
-  if set then
-    local published, unstored, store_err = propagation.publish(dict, set)
-    if published then
-      state.published_lib_gen = math.max(state.published_lib_gen, set.generation)
-      watcher:notify() -- every worker pulls now, not at its next poll
-      log_published(set, published, unstored)
-      local dict_line = unpublished.record(dict, set, unstored, store_err)
-      if dict_line then log(#unstored > 0 and ERR or NOTICE, dict_line) end
-    else
-      err = unstored
-    end
-  end
+  local err = publish(dict, watcher)
   if err then log(ERR, err) end
+  -- The library's status reaches the dict (and the metrics) a slice at a
+  -- time, at most every STATUS_EVERY seconds.
+  local feed = state.feed
   local now = ngx.now()
-  if now >= state.status_at then
+  if not feed:busy() and now >= state.status_at then
     state.status_at = now + STATUS_EVERY
-    local text = watcher:status_json()
-    -- safe_set everywhere in this dict: a plain set would make room by
-    -- evicting the least recently used keys, which may be certificates.
-    dict:safe_set(STATUS_KEY, text)
-    dict:safe_set(STATUS_AT_KEY, now)
-    -- The node's metrics are rebuilt when the watcher's view or the published
-    -- generation moved, and every METRICS_REFRESH seconds for what time alone
-    -- changes (readiness, a worker falling behind): decoding every Secret's
-    -- status each second would cost the owner's event loop for nothing.
-    local published = propagation.published_generation(dict)
-    local signature = published .. "\n" .. text
-    if signature ~= state.metrics_signature or now >= state.metrics_at then
-      state.metrics_signature, state.metrics_at = signature, now + METRICS_REFRESH
-      local view = status.node_view(dict, published, state.watch_down_bound)
-      metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready,
-                          view.unpublished and view.unpublished.count or 0)
-    end
+    local ok, feed_err = feed:take(watcher, timed)
+    if not ok then log(ERR, "cannot publish the watcher's status: ", feed_err) end
+  end
+  if feed:busy() then feed:step(SLICE_MS) end
+  if not feed:busy() and now >= state.metrics_at then
+    state.metrics_at = now + STATUS_EVERY
+    local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
+    metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready,
+                        view.unpublished and view.unpublished.count or 0)
   end
 end
 
-local function parse_bundle(bundle)
-  local cert, err = ssl.parse_pem_cert(bundle.cert_pem)
+-- Parses a bundle's certificate and key into `bundle` (a header from the
+-- dict): once per bundle per worker. Returns true, or nil, err.
+local function load_bundle(dict, bundle)
+  local stored = propagation.bundle(dict, bundle.id)
+  if not stored then return nil, "no longer in the shared dict" end
+  local cert, err = ssl.parse_pem_cert(stored.cert_pem)
   if not cert then return nil, "certificate: " .. tostring(err) end
   local key
-  key, err = ssl.parse_pem_priv_key(bundle.key_pem)
+  key, err = ssl.parse_pem_priv_key(stored.key_pem)
   if not key then return nil, "private key: " .. tostring(err) end
-  return { stamp = bundle.stamp, id = bundle.id, snis = bundle.snis, serial = bundle.serial,
-           not_before = bundle.not_before, not_after = bundle.not_after, key_type = bundle.key_type,
-           observed_at = bundle.observed_at, cert = cert, key = key }
+  bundle.cert, bundle.key = cert, key
+  return true
 end
 
--- Event-to-served latency of what this worker has just started serving.
--- Not on its first load (after a start or reload the events are old news),
--- and only for new certificates, not for bundles merely published again.
-local function observe_latencies(before, after, first_load)
-  if first_load then return end
-  local now = ngx.now()
-  for id, bundle in pairs(after) do
-    local old = before[id]
-    if bundle.observed_at and bundle.observed_at > 0 and (not old or old.serial ~= bundle.serial) then
-      metrics.observe_latency(now - bundle.observed_at)
+-- This worker cannot use `bundle`: it stops serving it (the names it
+-- claims go to another Secret's certificate, or back to the host's) and
+-- says so in its report.
+local function give_up(bundle, err)
+  log(ERR, bundle.id, ": cannot be loaded in this worker (", err, "); this worker stops serving it")
+  state.failed[bundle.id] = bundle.serial
+  state.report_due = true
+  index:remove(bundle.id)
+end
+
+-- A worker's report: its generation and the bundles it failed to load. A
+-- process that is not a numbered worker (nginx's privileged agent) has no
+-- place among the workers' reports.
+local function report(dict)
+  local worker_id = ngx.worker.id()
+  if not worker_id then return end
+  state.report_due = false
+  local ok, err = worker_report.publish(dict, worker_id, ngx.worker.pid(), state.local_gen, index.count, state.failed,
+                                        state.converged_at)
+  if not ok then log(ERR, "cannot report what this worker serves: ", err) end
+  metrics.update_worker(worker_id, state.local_gen)
+end
+
+local function log_new_conflicts()
+  local logged = {}
+  for _, c in ipairs(state.conflicts) do
+    local key = c.sni .. "\0" .. c.loser
+    if not state.conflicts_logged[key] then
+      log(WARN, "server name ", c.sni, " is claimed by ", c.winner, " and ", c.loser, "; serving ", c.winner)
+    end
+    logged[key] = true
+  end
+  state.conflicts_logged = logged
+end
+
+-- One changed id: takes its header as published now into the index. A
+-- bundle is parsed now when few changed (`eager`) or when it replaces one
+-- in use (a renewal: its first handshake must not wait, and a bundle this
+-- worker cannot load must not push out the one it serves); otherwise on
+-- its first handshake.
+local function take(dict, id, eager, first_load, now)
+  local known = index.bundles[id]
+  local bundle = propagation.header(dict, id)
+  if not bundle then
+    if known then index:remove(id) end
+    state.failed[id] = nil
+    return
+  end
+  if known and known.stamp == bundle.stamp then return end
+  if eager or (known and known.cert) then
+    local ok, err = load_bundle(dict, bundle)
+    if not ok then
+      log(ERR, id, ": cannot be loaded in this worker (", err, "); ",
+          known and "keeping what it served before" or "not serving it")
+      state.failed[id] = bundle.serial
+      return
     end
   end
+  state.failed[id] = nil
+  index:set(bundle)
+  -- Event-to-served latency, for new certificates only, and not on a
+  -- worker's first load (after a start or reload the events are old news).
+  if not first_load and bundle.observed_at > 0 and (not known or known.serial ~= bundle.serial) then
+    metrics.observe_latency(now - bundle.observed_at)
+  end
 end
 
--- Every worker's share of a tick: converge on the published generation.
+-- Every worker's share of a tick: converge on the published generation,
+-- reading only what changed since the generation it serves.
 local function converge(dict)
   local gen = propagation.published_generation(dict)
-  if gen == state.local_gen then return end
-  local before = state.bundles
-  state.bundles = propagation.collect(dict, state.bundles, parse_bundle, function(id, err)
-    log(ERR, id, ": cannot be loaded in this worker (", err, "); keeping what it served before")
-  end)
-  observe_latencies(before, state.bundles, state.local_gen < 0)
-  local conflicts
-  index, conflicts = sni_index.build(state.bundles)
-  for _, c in ipairs(conflicts) do
-    log(WARN, "server name ", c.sni, " is claimed by ", c.winner, " and ", c.loser, "; serving ", c.winner)
+  if gen == state.local_gen then
+    if state.report_due then report(dict) end
+    return
   end
-  state.conflicts = conflicts
+  local first_load = state.local_gen < 0
+  local ids, from_full_set = propagation.changed_between(dict, state.local_gen, gen)
+  local rescan = ids == nil
+  if rescan then ids = propagation.published_ids(dict) end
+  -- A renewal or two: parse now, the first handshake must not wait. A first
+  -- list or a relist (in slices of a few dozen): parse on first use, or a
+  -- worker would hold every certificate of the node parsed.
+  local eager = not rescan and not from_full_set and #ids <= EAGER_PARSE_MAX
+  local now = ngx.now()
+  for _, id in ipairs(ids) do take(dict, id, eager, first_load, now) end
+  if rescan then
+    local listed = {}
+    for _, id in ipairs(ids) do listed[id] = true end
+    for id in pairs(index.bundles) do
+      if not listed[id] then index:remove(id) end
+    end
+  end
+  state.conflicts = index:conflicts()
+  log_new_conflicts()
   state.local_gen = gen
-  -- A process that is not a numbered worker (nginx's privileged agent) has
-  -- no place among the workers' reports.
-  local worker_id = ngx.worker.id()
-  if worker_id then
-    local ok, err = worker_report.publish(dict, worker_id, ngx.worker.pid(), gen, state.bundles)
-    if not ok then log(ERR, "cannot report what this worker serves: ", err) end
-    metrics.update_worker(worker_id, gen)
-  end
+  ngx.update_time()
+  state.converged_at = ngx.now()
+  report(dict)
 end
 
 local function work(dict)
@@ -345,11 +456,32 @@ end)()
 -- The connection to the owner's notify socket (see util/wake_server.h),
 -- used only by the loop's own timer: a cosocket belongs to the timer that
 -- made it.
-local wake = { sock = nil, retry_at = 0 }
+--
+-- A light thread of that timer reads the socket with a timeout far beyond
+-- any poll and posts a semaphore per wake-up; the loop waits on the
+-- semaphore for at most the poll interval. A read timeout every poll would
+-- make nginx log "lua tcp socket read timed out" each time (unless
+-- lua_socket_log_errors is off, as Kong has it); a semaphore's timeout
+-- logs nothing.
+local wake = { sock = nil, reader = nil, closed = false, retry_at = 0, sema = nil }
+local READ_FOREVER = 2 ^ 31 - 1 -- milliseconds: the largest timeout a cosocket takes
 
 local function drop_wake_connection()
+  if wake.reader then ngx.thread.kill(wake.reader) end
   if wake.sock then wake.sock:close() end
-  wake.sock = nil
+  wake.sock, wake.reader, wake.closed = nil, nil, false
+end
+
+local function read_wakeups(sock)
+  while true do
+    local bytes, err = sock:receiveany(64)
+    if not bytes and err ~= "timeout" then
+      wake.closed = true
+      wake.sema:post(1)
+      return
+    end
+    if bytes then wake.sema:post(1) end
+  end
 end
 
 -- Waits up to `seconds`, returning true as soon as the owner's library
@@ -364,7 +496,10 @@ local function wait_for_wake(dict, seconds)
     local sock = ngx.socket.tcp()
     sock:settimeout(1000)
     if sock:connect("unix:" .. path) then
-      wake.sock = sock
+      sock:settimeout(READ_FOREVER)
+      wake.sema = wake.sema or require("ngx.semaphore").new()
+      wake.sock, wake.closed = sock, false
+      wake.reader = ngx.thread.spawn(read_wakeups, sock)
     else
       wake.retry_at = ngx.now() + WAKE_RECONNECT
     end
@@ -373,15 +508,16 @@ local function wait_for_wake(dict, seconds)
     ngx.sleep(seconds)
     return false
   end
-  wake.sock:settimeout(math.max(1, math.floor(seconds * 1000)))
-  local bytes, err = wake.sock:receiveany(64)
-  -- Closed: the owner stopped or went away; the next owner listens anew.
-  if not bytes and err ~= "timeout" then
+  local woken = wake.sema:wait(seconds)
+  -- Several bytes since the last look are one wake-up.
+  while wake.sema:count() > 0 do wake.sema:wait(0) end
+  if wake.closed then
+    -- Closed: the owner stopped or went away; the next owner listens anew.
     drop_wake_connection()
     wake.retry_at = ngx.now() + 0.05
     return true -- look now: the lease may be free for this worker to take
   end
-  return bytes ~= nil
+  return woken == true
 end
 
 -- The worker's loop, in one long-lived timer: work when woken or when the
@@ -394,19 +530,34 @@ local function run(premature)
     if woken or ngx.now() >= next_poll then
       next_poll = ngx.now() + state.interval
       if state.settings then
+        local started = clock.now_ms()
         local ok, err = pcall(work, dict)
         if not ok then log(ERR, "tick failed: ", err) end
+        local took = clock.now_ms() - started
+        if took > state.longest.tick_ms then state.longest.tick_ms = took end
+        if state.longest.tick_ms ~= state.longest_reported.tick_ms or
+           state.longest.ffi_ms ~= state.longest_reported.ffi_ms then
+          if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), state.longest) end
+          state.longest_reported = { tick_ms = state.longest.tick_ms, ffi_ms = state.longest.ffi_ms }
+        end
       else
         drop_wake_connection() -- not configured (yet, or any more): nothing to wait for
       end
     end
-    local wait = math.max(0.001, math.min(next_poll - ngx.now(), MAX_WAIT))
-    local ok, result = pcall(wait_for_wake, dict, wait)
-    woken = ok and result
-    if not ok then
-      log(ERR, "waiting for changes failed: ", result)
-      drop_wake_connection()
-      ngx.sleep(wait)
+    if (state.publisher and state.publisher:busy()) or (state.feed and state.feed:busy()) then
+      -- A change set or a status is half published: let the event loop
+      -- serve what waits, then carry on at once.
+      ngx.sleep(0)
+      woken = true
+    else
+      local wait = math.max(0.001, math.min(next_poll - ngx.now(), MAX_WAIT))
+      local ok, result = pcall(wait_for_wake, dict, wait)
+      woken = ok and result
+      if not ok then
+        log(ERR, "waiting for changes failed: ", result)
+        drop_wake_connection()
+        ngx.sleep(wait)
+      end
     end
   end
   -- Graceful reload or quit: stop the thread before the worker exits.
@@ -446,6 +597,7 @@ function _M.init_worker(settings, host)
         "; the host's own certificates keep serving")
     return nil, "no shared dict"
   end
+  shared_dict = dict
   local ok_metrics, metrics_err = pcall(init_metrics, dict, host)
   if not ok_metrics then log(ERR, "cannot set up the metrics: ", metrics_err) end
   _M.configure(settings)
@@ -500,14 +652,42 @@ function _M.configure(settings)
   if state.settings_key ~= previous_key then state.retry_at = 0 end
 end
 
+-- What to serve for `name`, its certificates parsed: nil leaves the host's
+-- own. A bundle this worker cannot parse is given up (once), and the name
+-- looked up again.
+local function entry_for(name)
+  for _ = 1, 3 do
+    local entry = lookup(names, name)
+    if not entry then return nil end
+    local first, second = entry.first, entry.second
+    local ok, err = true, nil
+    if not first.cert then
+      ok, err = load_bundle(shared_dict, first)
+      if not ok then give_up(first, err) end
+    end
+    if ok and second and not second.cert then
+      ok, err = load_bundle(shared_dict, second)
+      if not ok then give_up(second, err) end
+    end
+    if ok then return entry end
+  end
+  return nil
+end
+
 -- The certificate phase. Leaves the host's certificate alone unless a
 -- watched Secret covers the requested name.
 function _M.certificate()
   local name = server_name()
   if not name then return end
-  local entry = lookup(index, name)
+  local entry = lookup(names, name)
   if not entry then return end
   local first, second = entry.first, entry.second
+  if not first.cert or (second and not second.cert) then
+    -- The first handshake for this name in this worker.
+    entry = entry_for(name)
+    if not entry then return end
+    first, second = entry.first, entry.second
+  end
   local ok, err = clear_certs()
   if ok then ok, err = set_cert(first.cert) end
   if ok then ok, err = set_priv_key(first.key) end
@@ -519,12 +699,8 @@ function _M.certificate()
   if not ok then
     -- This handshake is lost (Kong's certificate is cleared already); keep the
     -- next ones from failing the same way: this worker stops using the bundle.
-    log(ERR, "cannot serve ", first.id, " for ", name, ": ", err, "; this worker stops serving it")
-    local remaining = {}
-    for id, bundle in pairs(state.bundles) do
-      if bundle ~= first and bundle ~= second then remaining[id] = bundle end
-    end
-    index = sni_index.build(remaining)
+    give_up(first, err)
+    if second then give_up(second, err) end
   end
 end
 
@@ -533,7 +709,7 @@ local function node_view(dict)
 end
 
 local function served_for_sni(name)
-  local entry = lookup(index, name)
+  local entry = lookup(names, name)
   if not entry then return nil end
   local ids = { entry.first.id }
   if entry.second then ids[2] = entry.second.id end
@@ -548,7 +724,7 @@ function _M.status(filters)
   return status.build(node_view(dict), {
     id = ngx.worker.id(), pid = ngx.worker.pid(), generation = state.local_gen,
     conflicts = state.conflicts, served_for_sni = served_for_sni,
-  }, filters)
+  }, filters, dict)
 end
 
 -- The status as JSON: what every worker serves, the watcher, every Secret.

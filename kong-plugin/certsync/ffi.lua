@@ -107,35 +107,105 @@ function Watcher:notify()
   lib.certsync_notify(self.handle)
 end
 
--- Returns { generation, full, changes = { {id, removed, snis, cert_pem, key_pem, serial,
--- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0 if unknown)} } }.
+-- A change set, read one change at a time: the library shares its bundles
+-- with the set, so taking one is cheap whatever its size, and the caller
+-- copies a bundle into Lua only when it gets to it (a full set of 10,000
+-- Secrets is published over many ticks, not copied in one).
+local ChangeSet = {}
+ChangeSet.__index = ChangeSet
+
+local view = ffi_new("certsync_bundle_t")
+
+-- The id of change i (1-based), without copying its bundle.
+function ChangeSet:id(i)
+  lib.certsync_changes_get(self.handle, i - 1, view)
+  return ffi_string(view.id, view.id_len)
+end
+
+-- Change i (1-based): { id, removed, snis, cert_pem, key_pem, serial,
+-- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0 if unknown) }.
+function ChangeSet:get(i)
+  lib.certsync_changes_get(self.handle, i - 1, view)
+  return {
+    id = ffi_string(view.id, view.id_len),
+    removed = view.removed == 1,
+    snis = ffi_string(view.snis, view.snis_len),
+    cert_pem = ffi_string(view.cert_pem, view.cert_pem_len),
+    key_pem = ffi_string(view.key_pem, view.key_pem_len),
+    serial = ffi_string(view.serial, view.serial_len),
+    not_before = tonumber(view.not_before),
+    not_after = tonumber(view.not_after),
+    key_type = ffi_string(view.key_type, view.key_type_len),
+    observed_at = tonumber(view.observed_at_ms) / 1000,
+  }
+end
+
+-- Every change as a table (for small sets and tests).
+function ChangeSet:all()
+  local out = {}
+  for i = 1, self.count do out[i] = self:get(i) end
+  return out
+end
+
+-- Frees the library's side now rather than at the next garbage collection.
+function ChangeSet:free()
+  local handle = self.handle
+  if handle == nil then return end
+  self.handle = nil
+  lib.certsync_changes_free(ffi_gc(handle, nil))
+end
+
+-- Returns a change set { generation, full, count, :id(i), :get(i), :all(), :free() }.
 function Watcher:changes_since(generation)
   local set = lib.certsync_changes_since(self.handle, generation, errbuf)
   if set == C_NULL then return nil, take_error("changes") end
   set = ffi_gc(set, lib.certsync_changes_free)
-  local out = {
+  return setmetatable({
+    handle = set,
     generation = tonumber(lib.certsync_changes_generation(set)),
     full = lib.certsync_changes_full(set) == 1,
-    changes = {},
-  }
-  local view = ffi_new("certsync_bundle_t")
-  for i = 0, tonumber(lib.certsync_changes_count(set)) - 1 do
-    lib.certsync_changes_get(set, i, view)
-    out.changes[#out.changes + 1] = {
-      id = ffi_string(view.id, view.id_len),
-      removed = view.removed == 1,
-      snis = ffi_string(view.snis, view.snis_len),
-      cert_pem = ffi_string(view.cert_pem, view.cert_pem_len),
-      key_pem = ffi_string(view.key_pem, view.key_pem_len),
-      serial = ffi_string(view.serial, view.serial_len),
-      not_before = tonumber(view.not_before),
-      not_after = tonumber(view.not_after),
-      key_type = ffi_string(view.key_type, view.key_type_len),
-      observed_at = tonumber(view.observed_at_ms) / 1000,
-    }
-  end
-  lib.certsync_changes_free(ffi_gc(set, nil))
-  return out
+    count = tonumber(lib.certsync_changes_count(set)),
+  }, ChangeSet)
+end
+
+-- A status delta (certsync_status_since), read one Secret at a time.
+local StatusDelta = {}
+StatusDelta.__index = StatusDelta
+
+local idbuf, idlenbuf = ffi_new("const char *[1]"), ffi_new("size_t[1]")
+local jsonbuf, jsonlenbuf = ffi_new("const char *[1]"), ffi_new("size_t[1]")
+
+-- Secret i (1-based): its id and its status JSON, or its id and nil when
+-- the Secret is no longer known.
+function StatusDelta:get(i)
+  if lib.certsync_status_get(self.handle, i - 1, idbuf, idlenbuf, jsonbuf, jsonlenbuf) ~= 0 then return nil end
+  local id = ffi_string(idbuf[0], idlenbuf[0])
+  if jsonlenbuf[0] == 0 then return id, nil end
+  return id, ffi_string(jsonbuf[0], jsonlenbuf[0])
+end
+
+function StatusDelta:free()
+  local handle = self.handle
+  if handle == nil then return end
+  self.handle = nil
+  lib.certsync_status_free(ffi_gc(handle, nil))
+end
+
+-- The status with only the Secrets whose status changed after `version`
+-- (0: all): { version, full, summary (JSON: generation, synced, watchers,
+-- ...), count, :get(i), :free() }, or nil, err.
+function Watcher:status_since(version)
+  local st = lib.certsync_status_since(self.handle, version, errbuf)
+  if st == C_NULL then return nil, take_error("status") end
+  st = ffi_gc(st, lib.certsync_status_free)
+  local summary = lib.certsync_status_summary(st, lenbuf)
+  return setmetatable({
+    handle = st,
+    version = tonumber(lib.certsync_status_version(st)),
+    full = lib.certsync_status_full(st) == 1,
+    summary = ffi_string(summary, lenbuf[0]),
+    count = tonumber(lib.certsync_status_count(st)),
+  }, StatusDelta)
 end
 
 function Watcher:status_json()

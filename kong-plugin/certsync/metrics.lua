@@ -5,8 +5,8 @@
 -- same series appear on Kong's /metrics.
 --
 -- Who writes what: the worker that owns the watcher writes the node's view
--- (Secrets, watch scopes, published generation, readiness) from the
--- library's status, once per status publication; every worker writes its own
+-- (watch scopes, published generation, readiness) once per status
+-- publication, and each Secret's series as its status changes; every worker writes its own
 -- served generation and observes its own event-to-served latencies. Label
 -- sets are bounded: Secrets watched, scopes, reason codes, worker ids, HTTP
 -- statuses; never a client's SNI.
@@ -79,9 +79,24 @@ local function each(name, method, ...)
   end
 end
 
--- The library's counters restart with each watcher this worker starts.
+-- Per-Secret series follow the library's status one Secret at a time
+-- (certsync.status_feed): what a Secret's series are is kept in the dict
+-- under "ms:<id>" (its label sets), so that whoever owns the watcher next
+-- can remove the series of a Secret that went away meanwhile.
+local SECRET_SERIES_PREFIX = "ms:"
+local secrets = {}   -- id -> { served = bool, refusals = { [reason] = n } }, in the owner
+local served_count = 0
+local reason_totals = {}  -- reason -> refusals summed over the Secrets
+-- Secrets whose stale-worker count may still move: id -> the generation
+-- that published them (workers at or past it serve them, unless they failed).
+local stale_watch = {}
+local stale_value = {}    -- id -> the stale-worker count last set
+
+-- The library's counters restart with each watcher this worker starts,
+-- and so does what the owner knows of each Secret's series.
 function _M.watcher_started()
   counted = {}
+  secrets, served_count, reason_totals, stale_watch, stale_value = {}, 0, {}, {}, {}
 end
 
 local function count(name, labels, total)
@@ -91,10 +106,99 @@ local function count(name, labels, total)
   counted[key] = total
 end
 
--- The owner's view of the node. library: the watcher's decoded status;
--- reports: worker_report.read_all(); ready: boolean; unpublished: how many
--- certificates did not fit in the dict.
-function _M.update_node(dict, library, reports, published_generation, ready, unpublished)
+local function delete_series(sets)
+  for name, label_sets in pairs(type(sets) == "table" and sets or {}) do
+    for _, labels in ipairs(label_sets) do each(name, "del", labels) end
+  end
+end
+
+-- secret: the library's status of Secret `id` (decoded), or nil when it is gone.
+function _M.update_secret(dict, id, secret)
+  local key = SECRET_SERIES_PREFIX .. id
+  local before = json.decode(dict:get(key))
+  local sets = {}
+  local function gauge(name, value, labels)
+    each(name, "set", value, labels)
+    sets[name] = sets[name] or {}
+    sets[name][#sets[name] + 1] = labels
+  end
+  local known = secrets[id] or { served = false, refusals = {} }
+  local now_served = false
+  local refusals = {}
+  if secret then
+    local b = secret.served
+    if type(b) == "table" then
+      now_served = true
+      gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
+      gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
+      if stale_value[id] == nil then
+        -- A new series; watch_stale() (the publication) makes it count.
+        each("certsync_secret_stale_workers", "set", 0, { id })
+        stale_value[id] = 0
+      end
+    end
+    if type(secret.refusal) == "table" then
+      gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
+    end
+    for reason, n in pairs(type(secret.refusals) == "table" and secret.refusals or {}) do
+      count("certsync_secret_refusals_total", { id, reason }, n)
+      refusals[reason] = n
+    end
+  end
+  -- What this Secret showed before and no longer does (an old serial, a
+  -- refusal that cleared, the whole Secret) goes.
+  local written = {}
+  for name, label_sets in pairs(sets) do
+    for _, labels in ipairs(label_sets) do written[name .. "\0" .. table.concat(labels, "\0")] = true end
+  end
+  for name, label_sets in pairs(type(before) == "table" and before or {}) do
+    for _, labels in ipairs(label_sets) do
+      if not written[name .. "\0" .. table.concat(labels, "\0")] then each(name, "del", labels) end
+    end
+  end
+  if not now_served and (stale_value[id] or (type(before) == "table" and
+                                              before["certsync_certificate_expiry_timestamp_seconds"])) then
+    each("certsync_secret_stale_workers", "del", { id })
+    stale_watch[id], stale_value[id] = nil, nil
+  end
+  served_count = served_count + (now_served and 1 or 0) - (known.served and 1 or 0)
+  for reason, n in pairs(refusals) do
+    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known.refusals[reason] or 0)
+  end
+  if secret then
+    secrets[id] = { served = now_served, refusals = refusals }
+    dict:safe_set(key, json.encode(sets))
+  else
+    secrets[id] = nil
+    dict:delete(key)
+  end
+end
+
+-- Secret `id` was published as `generation`: count its stale workers until
+-- every worker serves it.
+function _M.watch_stale(id, generation)
+  stale_watch[id] = generation
+end
+
+-- After a full status: the series of Secrets not in it (written by an
+-- earlier owner) go.
+function _M.forget_secrets_except(dict, present)
+  for _, key in ipairs(dict:get_keys(0)) do
+    if key:sub(1, #SECRET_SERIES_PREFIX) == SECRET_SERIES_PREFIX then
+      local id = key:sub(#SECRET_SERIES_PREFIX + 1)
+      if not present[id] then
+        delete_series(json.decode(dict:get(key)))
+        each("certsync_secret_stale_workers", "del", { id })
+        dict:delete(key)
+      end
+    end
+  end
+end
+
+-- The owner's view of the node. summary: the watcher's node-wide status
+-- (decoded: watchers, ...); reports: worker_report.read_all(); ready:
+-- boolean; unpublished: how many certificates did not fit in the dict.
+function _M.update_node(dict, summary, reports, published_generation, ready, unpublished)
   local gauges = {}  -- name -> { label values... } written this time
   local function gauge(name, value, labels)
     each(name, "set", value, labels)
@@ -103,33 +207,37 @@ function _M.update_node(dict, library, reports, published_generation, ready, unp
       gauges[name][#gauges[name] + 1] = labels
     end
   end
-  local served = 0
-  local refusals_by_reason = {}
-  for _, secret in ipairs(library and library.secrets or {}) do
-    local id = secret.id
-    local b = secret.served
-    if type(b) == "table" then
-      served = served + 1
-      gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
-      gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
-      local stale = 0
+  -- Workers behind on a Secret, for the Secrets published lately (and
+  -- those a worker failed to load): once every worker serves a Secret, its
+  -- count stays 0 until it is published again. Costs a comparison per
+  -- watched Secret, and a registry write only where the count moved.
+  local oldest = math.huge
+  local failed = {}
+  for _, report in ipairs(reports) do
+    if not report.missing then oldest = math.min(oldest, tonumber(report.generation) or -1) end
+    for id in pairs(type(report.failed) == "table" and report.failed or {}) do
+      failed[id] = true
+      stale_watch[id] = stale_watch[id] or 0
+    end
+  end
+  for id, stamp in pairs(stale_watch) do
+    local stale = 0
+    if stamp > oldest or failed[id] then
       for _, report in ipairs(reports) do
-        if not report.missing and type(report.serials) == "table" and report.serials[id] ~= b.serial then
+        if not report.missing and ((tonumber(report.generation) or -1) < stamp or
+                                   (type(report.failed) == "table" and report.failed[id])) then
           stale = stale + 1
         end
       end
-      gauge("certsync_secret_stale_workers", stale, { id })
     end
-    if type(secret.refusal) == "table" then
-      gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
+    if stale_value[id] ~= stale and secrets[id] then
+      each("certsync_secret_stale_workers", "set", stale, { id })
+      stale_value[id] = stale
     end
-    for reason, n in pairs(type(secret.refusals) == "table" and secret.refusals or {}) do
-      count("certsync_secret_refusals_total", { id, reason }, n)
-      refusals_by_reason[reason] = (refusals_by_reason[reason] or 0) + n
-    end
+    if stale == 0 then stale_watch[id] = nil end
   end
-  for reason, n in pairs(refusals_by_reason) do count("certsync_refusals_total", { reason }, n) end
-  for _, scope in ipairs(library and library.watchers or {}) do
+  for reason, n in pairs(reason_totals) do count("certsync_refusals_total", { reason }, n) end
+  for _, scope in ipairs(summary and summary.watchers or {}) do
     local name = tostring(scope.scope)
     gauge("certsync_watch_up", scope.up and 1 or 0, { name })
     gauge("certsync_last_sync_timestamp_seconds", tonumber(scope.last_sync_at) or 0, { name })
@@ -138,13 +246,13 @@ function _M.update_node(dict, library, reports, published_generation, ready, unp
       count("certsync_api_errors_total", { name, code }, n)
     end
   end
-  each("certsync_secrets_served", "set", served)
+  each("certsync_secrets_served", "set", served_count)
   each("certsync_generation_published", "set", published_generation)
   each("certsync_ready", "set", ready and 1 or 0)
   each("certsync_secrets_unpublished", "set", unpublished or 0)
 
-  -- Series written last time (by this worker or a previous owner) but not now
-  -- belong to Secrets or scopes that are gone: remove them.
+  -- Scope series written last time (by this worker or a previous owner)
+  -- but not now belong to scopes that are gone: remove them.
   local previous = json.decode(dict:get(SERIES_KEY)) or {}
   local now_written = {}
   for name, sets in pairs(gauges) do

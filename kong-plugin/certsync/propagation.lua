@@ -1,46 +1,68 @@
--- certsync.propagation: one worker publishes, every worker converges.
+-- certsync.propagation: how the owner's publications reach every worker
+-- through the shared dict, at any scale.
 --
--- The worker that owns the watcher writes each changed bundle into the
--- shared dict under "b:<namespace>/<name>", stamped with the publication it
--- belongs to, then raises "gen". Every worker (the owner included) polls
--- "gen"; when it moved, it re-reads the bundle keys and parses only those
--- whose stamp changed, so a certificate is parsed once per change per worker,
--- never per handshake. Bundles are written before "gen", so a reader that
--- sees a new "gen" also sees its bundles.
+-- Keys:
+--   "b:<namespace>/<name>"  the bundle: its header lines, then the
+--                           certificate and key PEM (read when a worker
+--                           parses it, on its first handshake for a name)
+--   "h:<namespace>/<name>"  the same header lines alone: what a worker keeps
+--                           in memory per Secret (names, serial, stamp)
+--   "c:<generation>"        the ids that publication changed, one per line,
+--                           after a first line "full" (a slice of a full
+--                           set: a first list or a relist) or "delta"
+--   "gen"                   the published generation
+--   "synced"                the generation that completed the last full
+--                           set: until then the node has not seen the whole
+--                           truth of the API server, whatever "gen" says
+-- A publication writes its bundles, headers and change log before it
+-- raises "gen", so a worker that sees a new "gen" finds everything it
+-- names. A worker reads only the change logs between its generation and
+-- "gen", and the headers they name: converging costs what changed, not
+-- what is stored. Only when the logs it needs are gone (it was stopped for
+-- longer than LOG_KEEP publications) does it read every header.
+--
+-- The writing side is certsync.publisher; this module is the format and
+-- the worker's side.
 local concat = table.concat
 local tonumber = tonumber
-local tostring = tostring
 local sub = string.sub
 local find = string.find
 
 local _M = {}
 
-local BUNDLE_PREFIX = "b:"
-local GEN_KEY = "gen"
+_M.BUNDLE_PREFIX = "b:"
+_M.HEADER_PREFIX = "h:"
+_M.LOG_PREFIX = "c:"
+_M.GEN_KEY = "gen"
+_M.SYNCED_KEY = "synced"
+_M.LOG_KEEP = 1024  -- publications whose change log stays in the dict
 
+local BUNDLE_PREFIX, HEADER_PREFIX, LOG_PREFIX = _M.BUNDLE_PREFIX, _M.HEADER_PREFIX, _M.LOG_PREFIX
 local HEADER_LINES = 9
--- Free pages a new certificate must leave in the dict: the status, the
--- workers' reports and the metrics live there too, and must still fit when
--- the certificates no longer do. A share of the dict, at least 64 KB.
-local RESERVE_SHARE = 1 / 16
-local MIN_RESERVE = 64 * 1024
 
--- Whether a new value of `bytes` may take room in the dict. Without
--- lua-resty-core's capacity()/free_space() every value is tried.
-local function room_for(dict, bytes)
-  if not dict.free_space or not dict.capacity then return true end
-  local reserve = math.max(MIN_RESERVE, dict:capacity() * RESERVE_SHARE)
-  return dict:free_space() >= bytes + reserve
+-- The header: stamp, observed_at, id, snis, serial, notBefore, notAfter,
+-- key type, certificate PEM length; each line ends in "\n". The first two
+-- say when, not what: body() leaves them out.
+function _M.encode_header(stamp, change)
+  return concat({ stamp, change.observed_at or 0, change.id, change.snis, change.serial, change.not_before or 0,
+                  change.not_after, change.key_type or "", #change.cert_pem, "" }, "\n")
 end
 
--- Serialised form: nine header lines, then the certificate and key PEM.
-local function encode(stamp, change)
-  return concat({ stamp, change.id, change.snis, change.serial, change.not_before or 0, change.not_after,
-                  change.key_type or "", change.observed_at or 0, #change.cert_pem, "" }, "\n") ..
-    change.cert_pem .. change.key_pem
+function _M.encode(stamp, change)
+  return _M.encode_header(stamp, change) .. change.cert_pem .. change.key_pem
 end
 
-local function decode(value)
+-- What a value says apart from when (its stamp, and when the watcher saw
+-- it): two values with the same body publish the same thing, whichever
+-- owner wrote them.
+function _M.body(value)
+  local first = find(value, "\n", 1, true)
+  local second = first and find(value, "\n", first + 1, true)
+  return second and sub(value, second + 1) or value
+end
+
+-- The header's fields, and where the PEM starts; nil when malformed.
+local function decode_header(value)
   local fields, pos = {}, 1
   for i = 1, HEADER_LINES do
     local nl = find(value, "\n", pos, true)
@@ -51,104 +73,95 @@ local function decode(value)
   local cert_len = tonumber(fields[9])
   if not cert_len then return nil end
   local snis = {}
-  for sni in fields[3]:gmatch("%S+") do snis[#snis + 1] = sni end
+  for sni in fields[4]:gmatch("%S+") do snis[#snis + 1] = sni end
   return {
     stamp = tonumber(fields[1]),
-    id = fields[2],
+    observed_at = tonumber(fields[2]) or 0,
+    id = fields[3],
     snis = snis,
-    serial = fields[4],
-    not_before = tonumber(fields[5]),
-    not_after = tonumber(fields[6]),
-    key_type = fields[7],
-    observed_at = tonumber(fields[8]) or 0,
-    cert_pem = sub(value, pos, pos + cert_len - 1),
-    key_pem = sub(value, pos + cert_len),
-  }
+    serial = fields[5],
+    not_before = tonumber(fields[6]),
+    not_after = tonumber(fields[7]),
+    key_type = fields[8],
+    cert_len = cert_len,
+  }, pos
 end
+_M.decode_header = decode_header
 
--- Owner side: writes a change set (from the library). Returns the new
--- published generation and the ids whose bundle did not fit in the dict
--- (with the dict's error), or nil, err. What fits is published: a full dict
--- never holds back the rest. A bundle that does not fit leaves the one
--- stored before in place: nginx frees the old value before it finds no room
--- for the new one, so the old one is put back.
-function _M.publish(dict, set)
-  local stamp = (dict:get(GEN_KEY) or 0) + 1
-  local present, unstored, store_err = {}, {}, nil
-  for _, change in ipairs(set.changes) do
-    local key = BUNDLE_PREFIX .. change.id
-    if change.removed then
-      dict:delete(key)
-    else
-      present[key] = true
-      local old = dict:get(key)
-      local value = encode(stamp, change)
-      local ok, err
-      if old or room_for(dict, #value) then
-        ok, err = dict:safe_set(key, value)
-      else
-        ok, err = nil, "no room left beside the status and the metrics"
-      end
-      if not ok then
-        if old then dict:safe_set(key, old) end
-        unstored[#unstored + 1] = change.id
-        store_err = err
-      end
-    end
-  end
-  if set.full then
-    -- A full set is the whole truth: what it does not name is gone.
-    for _, key in ipairs(dict:get_keys(0)) do
-      if sub(key, 1, #BUNDLE_PREFIX) == BUNDLE_PREFIX and not present[key] then dict:delete(key) end
-    end
-  end
-  local ok, err = dict:safe_set(GEN_KEY, stamp)
-  if not ok then return nil, "cannot raise the published generation in the shared dict: " .. tostring(err) end
-  return stamp, unstored, store_err
+-- A bundle's header fields plus cert_pem and key_pem; nil when malformed.
+function _M.decode(value)
+  local bundle, pos = decode_header(value)
+  if not bundle then return nil end
+  bundle.cert_pem = sub(value, pos, pos + bundle.cert_len - 1)
+  bundle.key_pem = sub(value, pos + bundle.cert_len)
+  return bundle
 end
 
 -- The size a change takes in the dict, for sizing advice.
 function _M.encoded_size(change)
-  return #encode(0, change)
+  return #_M.encode(0, change) + #_M.encode_header(0, change)
 end
 
 function _M.published_generation(dict)
-  return dict:get(GEN_KEY) or 0
+  return dict:get(_M.GEN_KEY) or 0
 end
 
--- Worker side: returns { [id] = bundle } where bundles already in `current`
--- with the same stamp are reused as they are, and the others are passed to
--- `parse(bundle)` (which returns the bundle with parsed objects, or nil, err).
--- Failures are reported through on_error(id, err) and the previous bundle of
--- that id, if any, is kept.
-function _M.collect(dict, current, parse, on_error)
-  local next_bundles = {}
+-- A change log entry: `kind` ("full" or "delta") and the ids.
+function _M.encode_log(kind, ids)
+  return kind .. "\n" .. concat(ids, "\n")
+end
+
+-- The ids publication `generation` changed and whether it was a slice of
+-- a full set, or nil when its log is gone.
+function _M.changed_ids(dict, generation)
+  local text = dict:get(LOG_PREFIX .. generation)
+  if not text then return nil end
+  local ids, kind = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    if kind then ids[#ids + 1] = line else kind = line end
+  end
+  return ids, kind == "full"
+end
+
+-- The header of `id` as published now, or nil (not published, or removed).
+function _M.header(dict, id)
+  local value = dict:get(HEADER_PREFIX .. id)
+  return value and decode_header(value) or nil
+end
+
+-- The whole bundle of `id` as published now (with its PEM), or nil.
+function _M.bundle(dict, id)
+  local value = dict:get(BUNDLE_PREFIX .. id)
+  return value and _M.decode(value) or nil
+end
+
+-- Every published id (reads every key of the dict: for a worker that lost
+-- track, the owner taking over, and the operator's status).
+function _M.published_ids(dict)
+  local ids = {}
   for _, key in ipairs(dict:get_keys(0)) do
-    if sub(key, 1, #BUNDLE_PREFIX) == BUNDLE_PREFIX then
-      local id = sub(key, #BUNDLE_PREFIX + 1)
-      local value = dict:get(key)
-      local known = current[id]
-      local stamp = value and tonumber(sub(value, 1, (find(value, "\n", 1, true) or 1) - 1))
-      if known and known.stamp == stamp then
-        next_bundles[id] = known
-      elseif value then
-        local decoded = decode(value)
-        local parsed, err
-        if decoded then
-          parsed, err = parse(decoded)
-        else
-          err = "malformed entry in the shared dict"
-        end
-        if parsed then
-          next_bundles[id] = parsed
-        else
-          on_error(id, err)
-          next_bundles[id] = known
-        end
-      end
+    if sub(key, 1, #HEADER_PREFIX) == HEADER_PREFIX then ids[#ids + 1] = sub(key, #HEADER_PREFIX + 1) end
+  end
+  return ids
+end
+
+-- Worker side: the ids that changed between `from` (exclusive) and `to`
+-- (inclusive), and whether any came from a full set; nil when a log in
+-- between is gone (read everything).
+function _M.changed_between(dict, from, to)
+  if from < 0 or to - from > _M.LOG_KEEP then return nil end
+  local seen, ids, any_full = {}, {}, false
+  for generation = from + 1, to do
+    local changed, full = _M.changed_ids(dict, generation)
+    -- A generation may have no log only when nothing was written for it
+    -- (never, today): treat a gap as lost track, to be safe.
+    if not changed then return nil end
+    any_full = any_full or full
+    for _, id in ipairs(changed) do
+      if not seen[id] then seen[id], ids[#ids + 1] = true, id end
     end
   end
-  return next_bundles
+  return ids, any_full
 end
 
 return _M

@@ -11,6 +11,7 @@ _M.DEFAULT_WATCH_DOWN_SECONDS = 300
 
 -- node: {
 --   published_generation = number (0: nothing published yet),
+--   synced_generation = the generation that completed the first full list, or nil,
 --   workers = worker_report.read_all(...),
 --   library = the watcher's status (decoded), or nil when none was published,
 --   library_at = when it was published (seconds),
@@ -29,6 +30,9 @@ function _M.check(node)
       end
     end
     return false, waiting
+  end
+  if not node.synced_generation then
+    return false, "the first list of the API server's Secrets is still being published to the workers"
   end
   for _, worker in ipairs(node.workers) do
     if worker.missing then

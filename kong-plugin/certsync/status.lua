@@ -5,14 +5,16 @@
 -- cjson. Never holds key material: the library's status has none and the
 -- workers report serials only.
 local json = require "certsync.json"
+local propagation = require "certsync.propagation"
 local readiness = require "certsync.readiness"
+local status_feed = require "certsync.status_feed"
 local unpublished = require "certsync.unpublished"
 local worker_report = require "certsync.worker_report"
 
 local _M = {}
 
-_M.LIBRARY_KEY = "status"        -- the library's status JSON, or the reason the watcher cannot start
-_M.LIBRARY_AT_KEY = "status_at"  -- when the owner wrote it
+_M.LIBRARY_KEY = status_feed.SUMMARY_KEY        -- the library's node-wide status, or why the watcher cannot start
+_M.LIBRARY_AT_KEY = status_feed.SUMMARY_AT_KEY  -- when the owner wrote it
 _M.OWNER_KEY = "owner"
 
 -- What the status, the readiness check and the metrics share.
@@ -21,6 +23,7 @@ function _M.node_view(dict, published_generation, watch_down_bound)
   local view = {
     now = now,
     published_generation = published_generation,
+    synced_generation = dict:get(propagation.SYNCED_KEY),
     owner_pid = dict:get(_M.OWNER_KEY),
     library = json.decode(dict:get(_M.LIBRARY_KEY)),
     library_at = dict:get(_M.LIBRARY_AT_KEY),
@@ -69,37 +72,61 @@ local function as_arrays(secret)
   end
 end
 
+-- What each worker serves, from the published headers: a worker serves
+-- the bundle of a Secret once its generation reached the bundle's stamp,
+-- unless it failed to load it. Returns { [worker id] = { [secret] = serial } }.
+local function served_by_workers(dict, workers, ids)
+  local out = {}
+  for _, w in ipairs(workers) do out[w.id] = {} end
+  for _, id in ipairs(ids) do
+    local header = propagation.header(dict, id)
+    if header then
+      for _, w in ipairs(workers) do
+        if worker_report.serves(w, id, header.stamp, header.serial) then out[w.id][id] = header.serial end
+      end
+    end
+  end
+  return out
+end
+
 -- filters: { sni = NAME, secret = "ns/name" } (either may be nil).
 -- this_worker: { id, pid, generation, conflicts, served_for_sni = fn(name) }.
-function _M.build(view, this_worker, filters)
+function _M.build(view, this_worker, filters, dict)
   filters = filters or {}
   local library = view.library or {}
   local secrets, wanted = {}, {}
-  for _, secret in ipairs(type(library.secrets) == "table" and library.secrets or {}) do
-    if matches(secret, filters) then
-      local current = type(secret.served) == "table" and secret.served.serial or nil
-      local behind = {}
-      for _, w in ipairs(view.workers) do
-        if current and not w.missing and type(w.serials) == "table" and w.serials[secret.id] ~= current then
-          behind[#behind + 1] = w.id
-        end
-      end
-      secret.workers_behind = json.array(behind)
-      as_arrays(secret)
+  for _, id in ipairs(filters.secret and { filters.secret } or status_feed.secret_ids(dict)) do
+    local secret = json.decode(status_feed.secret_text(dict, id))
+    if type(secret) == "table" and matches(secret, filters) then
       secrets[#secrets + 1] = secret
       wanted[secret.id] = true
     end
   end
   local filtered = filters.sni or filters.secret
+  local ids = {}
+  if filtered then
+    for id in pairs(wanted) do ids[#ids + 1] = id end
+  else
+    ids = propagation.published_ids(dict)
+  end
+  local served = served_by_workers(dict, view.workers, ids)
+  for _, secret in ipairs(secrets) do
+    local current = type(secret.served) == "table" and secret.served.serial or nil
+    local behind = {}
+    for _, w in ipairs(view.workers) do
+      if current and not w.missing and served[w.id][secret.id] ~= current then
+        behind[#behind + 1] = w.id
+      end
+    end
+    secret.workers_behind = json.array(behind)
+    as_arrays(secret)
+  end
   local workers = {}
   for _, w in ipairs(view.workers) do
-    local serials = {}
-    for id, serial in pairs(type(w.serials) == "table" and w.serials or {}) do
-      if not filtered or wanted[id] then serials[id] = serial end
-    end
     workers[#workers + 1] = {
       id = w.id, pid = w.pid, generation = w.generation, missing = w.missing or nil, stale = w.stale,
-      last_tick = w.last_tick, converged_at = w.converged_at, serials = serials,
+      last_tick = w.last_tick, converged_at = w.converged_at, serials = served[w.id],
+      bundles = w.bundles, failed = w.failed, longest = w.longest,
       behind = not w.missing and w.generation ~= view.published_generation,
     }
   end
@@ -117,6 +144,8 @@ function _M.build(view, this_worker, filters)
   local out = {
     node = {
       published_generation = view.published_generation,
+      -- The generation that completed the last full list: 0 until the first one is in.
+      synced_generation = view.synced_generation or 0,
       owner_pid = view.owner_pid,
       worker_count = #view.workers,
       ready = view.ready,

@@ -1,7 +1,7 @@
 -- certsync.unpublished: certificates the library accepted that did not fit
 -- in the shared dict. They are retried, shown in the status and the
 -- metrics, and logged with the dict size that would hold them; nothing
--- served before is lost meanwhile (see propagation.publish).
+-- served before is lost meanwhile (see certsync.publisher).
 local json = require "certsync.json"
 local propagation = require "certsync.propagation"
 
@@ -30,19 +30,12 @@ function _M.advice(count, average)
   return megabytes, per_certificate
 end
 
-local function count_bundles(dict)
-  local n = 0
-  for _, key in ipairs(dict:get_keys(0)) do
-    if key:sub(1, 2) == "b:" then n = n + 1 end
-  end
-  return n
-end
-
--- After a publication: forgets what got in, remembers what did not, and
--- writes the summary for the status. Returns a log line when the dict has
+-- After a publication (or one slice of one): forgets what got in,
+-- remembers what did not, and writes the summary for the status.
+-- `published`: how many bundles the dict holds now. Returns a log line when the dict has
 -- just become too small (not again while it stays so: the status and the
 -- metric keep count), or when everything fits again; else nil.
-function _M.record(dict, set, unstored, err)
+function _M.record(dict, set, unstored, err, published)
   local was_full = next(pending) ~= nil
   local missed = {}
   for _, id in ipairs(unstored) do missed[id] = true end
@@ -66,7 +59,7 @@ function _M.record(dict, set, unstored, err)
   for _, change in ipairs(set.changes) do
     if not change.removed then bytes, sized = bytes + propagation.encoded_size(change), sized + 1 end
   end
-  local total = count_bundles(dict) + #ids
+  local total = (published or 0) + #ids
   local megabytes, per_certificate = _M.advice(total, sized > 0 and bytes / sized or 4096)
   local advice = string.format("lua_shared_dict certsync %dm (about %d KB per certificate for %d certificates)",
     megabytes, math.ceil(per_certificate / 1024), total)
@@ -86,16 +79,19 @@ function _M.due()
   return next(pending) ~= nil and ngx.now() >= retry_at
 end
 
--- The change set that tries again, from a full set of the library.
+-- The change set that tries again, from a full set of the library (read
+-- through ids first: only the pending bundles are copied out).
 function _M.retry_set(full_set)
   local retry = { full = false, generation = full_set.generation, changes = {} }
   local still = {}
-  for _, change in ipairs(full_set.changes) do
-    if pending[change.id] then
-      retry.changes[#retry.changes + 1] = change
-      still[change.id] = true
+  for i = 1, full_set.count do
+    local id = full_set:id(i)
+    if pending[id] then
+      retry.changes[#retry.changes + 1] = full_set:get(i)
+      still[id] = true
     end
   end
+  full_set:free()
   for id in pairs(pending) do
     if not still[id] then pending[id] = nil end -- gone from the library meanwhile
   end

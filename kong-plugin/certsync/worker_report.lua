@@ -3,12 +3,16 @@
 -- The status, the readiness check and the metrics answer in whichever worker
 -- the request reaches, yet must speak for every worker of the node. So each
 -- worker writes into the shared dict:
---   "w:<id>"  { pid, generation, converged_at, serials = { [secret id] = serial } },
---             when it converges on a new generation (the serials are the
---             bundles it actually parsed, so a bundle a worker failed to
---             load shows; converged_at is when it started serving them);
+--   "w:<id>"  { pid, generation, converged_at, bundles, failed = { [secret id] = serial } },
+--             when it converges on a new generation, or fails to load a
+--             bundle: a worker at generation G serves every bundle published
+--             up to G (certsync.propagation) except those it failed to load,
+--             so the report stays this small however many Secrets there
+--             are; converged_at is when it started serving them;
 --   "wh:<id>" the time of its last tick, every tick: a worker that stopped
---             ticking (hung, or gone with a smaller worker_processes) is stale.
+--             ticking (hung, or gone with a smaller worker_processes) is stale;
+--   "wl:<id>" the longest it held its event loop: its longest tick and its
+--             longest library call (milliseconds, and which call), when they grow.
 -- <id> is ngx.worker.id(), stable across respawns, so a restarted worker
 -- replaces its own entry.
 local json = require "certsync.json"
@@ -17,13 +21,13 @@ local _M = {}
 
 local REPORT_PREFIX = "w:"
 local HEARTBEAT_PREFIX = "wh:"
+local LONGEST_PREFIX = "wl:"
 _M.STALE_AFTER = 5  -- seconds without a tick after which a worker's report is not trusted
 
-function _M.publish(dict, worker_id, pid, generation, bundles)
-  local serials = {}
-  for id, bundle in pairs(bundles) do serials[id] = bundle.serial end
-  ngx.update_time()
-  local text = json.encode({ pid = pid, generation = generation, converged_at = ngx.now(), serials = serials })
+-- failed: { [secret id] = serial } of the bundles this worker could not load.
+function _M.publish(dict, worker_id, pid, generation, bundles, failed, converged_at)
+  local text = json.encode({ pid = pid, generation = generation, converged_at = converged_at, bundles = bundles,
+                             failed = next(failed) and failed or nil })
   local ok, err = dict:safe_set(REPORT_PREFIX .. worker_id, text)
   if not ok then return nil, err end
   return _M.heartbeat(dict, worker_id)
@@ -31,6 +35,11 @@ end
 
 function _M.heartbeat(dict, worker_id)
   return dict:safe_set(HEARTBEAT_PREFIX .. worker_id, ngx.now())
+end
+
+-- longest: { tick_ms, ffi_ms, ffi_call }.
+function _M.longest(dict, worker_id, longest)
+  return dict:safe_set(LONGEST_PREFIX .. worker_id, json.encode(longest))
 end
 
 -- The reports of workers 0..count-1, in order; a worker that has not
@@ -46,16 +55,25 @@ function _M.read_all(dict, count, now)
     report.id = id
     local seen = dict:get(HEARTBEAT_PREFIX .. id)
     report.last_tick = seen
+    local longest = json.decode(dict:get(LONGEST_PREFIX .. id))
+    report.longest = type(longest) == "table" and longest or nil
     report.stale = not seen or now - seen > _M.STALE_AFTER
     reports[#reports + 1] = report
   end
   return reports
 end
 
+-- Does `report`'s worker serve `serial` of Secret `id`, published at `stamp`?
+function _M.serves(report, id, stamp, serial)
+  if report.missing or type(report.generation) ~= "number" or report.generation < stamp then return false end
+  return not (type(report.failed) == "table" and report.failed[id] == serial)
+end
+
 -- Forgets workers numbered `count` and above (worker_processes went down).
 function _M.forget_beyond(dict, count)
   for _, key in ipairs(dict:get_keys(0)) do
-    local id = tonumber(key:match("^" .. REPORT_PREFIX .. "(%d+)$") or key:match("^" .. HEARTBEAT_PREFIX .. "(%d+)$"))
+    local id = tonumber(key:match("^" .. REPORT_PREFIX .. "(%d+)$") or key:match("^" .. HEARTBEAT_PREFIX .. "(%d+)$")
+                        or key:match("^" .. LONGEST_PREFIX .. "(%d+)$"))
     if id and id >= count then dict:delete(key) end
   end
 end

@@ -35,6 +35,7 @@
 typedef struct certsync_config_t certsync_config_t;
 typedef struct certsync_t certsync_t;
 typedef struct certsync_changes_t certsync_changes_t;
+typedef struct certsync_status_t certsync_status_t;
 
 /* Log levels of the records certsync_log_pop() returns (syslog order). */
 enum {
@@ -158,6 +159,27 @@ void certsync_changes_free(certsync_changes_t *ch);
  * the queue is empty; the queue is bounded and counts what it dropped. */
 char *certsync_status_json(certsync_t *cs, size_t *len);
 char *certsync_log_pop(certsync_t *cs, int *level, size_t *len);
+
+/* certsync_status_since(cs, v): the status, with only the Secrets whose
+ * status changed after status version v (0: every Secret), so that a caller
+ * following it pays for what changed, not for what is watched; each
+ * Secret's JSON is rendered by the watcher thread when it changes, and
+ * taking a delta copies no text.
+ * certsync_status_version(): the v to pass next time. certsync_status_full():
+ * 1 when the delta holds every Secret (v was 0 or too old): drop what is held.
+ * certsync_status_summary(): the node-wide part as JSON (generation, synced,
+ * watchers, log_records_dropped, notify), without the Secrets.
+ * certsync_status_get(st, i): Secret i's id and its status JSON, one object
+ * of certsync_status_json()'s "secrets"; an empty JSON (length 0) means the
+ * Secret is no longer known. Pointers stay valid until the status is freed. */
+certsync_status_t *certsync_status_since(certsync_t *cs, uint64_t version, char **errptr);
+uint64_t certsync_status_version(const certsync_status_t *st);
+int certsync_status_full(const certsync_status_t *st);
+const char *certsync_status_summary(const certsync_status_t *st, size_t *len);
+size_t certsync_status_count(const certsync_status_t *st);
+int certsync_status_get(const certsync_status_t *st, size_t index, const char **id, size_t *id_len,
+                        const char **json, size_t *json_len);
+void certsync_status_free(certsync_status_t *st);
 
 void certsync_free(void *ptr);
 

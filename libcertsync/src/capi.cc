@@ -31,6 +31,11 @@ struct certsync_changes_t {
   certsync::store::ChangeSet set;
 };
 
+struct certsync_status_t {
+  certsync::store::StatusDelta delta;
+  std::string summary;
+};
+
 namespace {
 
 char* copy_out(const std::string& text, size_t* len) {
@@ -172,16 +177,18 @@ CERTSYNC_EXPORT size_t certsync_changes_count(const certsync_changes_t* ch) {
 CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t index,
                                          certsync_bundle_t* out) {
   if (ch == nullptr || out == nullptr || index >= ch->set.changes.size()) return -1;
-  const certsync::store::Change& change = ch->set.changes[index];
+  const certsync::store::Change& change = *ch->set.changes[index];
   out->id = change.id.data();
   out->id_len = change.id.size();
   out->removed = change.removed ? 1 : 0;
   out->snis = change.snis.data();
   out->snis_len = change.snis.size();
-  out->cert_pem = change.cert_pem.data();
-  out->cert_pem_len = change.cert_pem.size();
-  out->key_pem = change.key_pem.data();
-  out->key_pem_len = change.key_pem.size();
+  static const std::string kNone;
+  const std::string& cert_pem = change.bundle ? change.bundle->cert_pem : kNone;
+  out->cert_pem = cert_pem.data();
+  out->cert_pem_len = cert_pem.size();
+  out->key_pem = change.bundle ? change.bundle->key_pem.data() : kNone.data();
+  out->key_pem_len = change.bundle ? change.bundle->key_pem.size() : 0;
   out->serial = change.serial.data();
   out->serial_len = change.serial.size();
   out->not_before = change.not_before;
@@ -199,6 +206,60 @@ CERTSYNC_EXPORT char* certsync_status_json(certsync_t* cs, size_t* len) {
   return fenced(nullptr, static_cast<char*>(nullptr),
                 [&] { return copy_out(cs->engine->status_json(), len); });
 }
+
+CERTSYNC_EXPORT certsync_status_t* certsync_status_since(certsync_t* cs, uint64_t version, char** errptr) {
+  if (cs == nullptr) {
+    set_error(errptr, "certsync_status_since: a NULL handle");
+    return nullptr;
+  }
+  return fenced(errptr, static_cast<certsync_status_t*>(nullptr), [&] {
+    auto* status = new certsync_status_t();
+    status->delta = cs->engine->store().status_since(version);
+    status->summary = cs->engine->status_summary_json();
+    return status;
+  });
+}
+
+CERTSYNC_EXPORT uint64_t certsync_status_version(const certsync_status_t* st) {
+  return st == nullptr ? 0 : st->delta.version;
+}
+
+CERTSYNC_EXPORT int certsync_status_full(const certsync_status_t* st) {
+  return st != nullptr && st->delta.full ? 1 : 0;
+}
+
+CERTSYNC_EXPORT const char* certsync_status_summary(const certsync_status_t* st, size_t* len) {
+  if (st == nullptr) return nullptr;
+  if (len != nullptr) *len = st->summary.size();
+  return st->summary.data();
+}
+
+CERTSYNC_EXPORT size_t certsync_status_count(const certsync_status_t* st) {
+  return st == nullptr ? 0 : st->delta.secrets.size() + st->delta.removed.size();
+}
+
+CERTSYNC_EXPORT int certsync_status_get(const certsync_status_t* st, size_t index, const char** id,
+                                        size_t* id_len, const char** json, size_t* json_len) {
+  if (st == nullptr || id == nullptr || id_len == nullptr || json == nullptr || json_len == nullptr) return -1;
+  const auto& secrets = st->delta.secrets;
+  if (index < secrets.size()) {
+    const auto& [secret_id, text] = secrets[index];
+    *id = secret_id.data();
+    *id_len = secret_id.size();
+    *json = text ? text->data() : "";
+    *json_len = text ? text->size() : 0;
+    return 0;
+  }
+  index -= secrets.size();
+  if (index >= st->delta.removed.size()) return -1;
+  *id = st->delta.removed[index].data();
+  *id_len = st->delta.removed[index].size();
+  *json = "";
+  *json_len = 0;
+  return 0;
+}
+
+CERTSYNC_EXPORT void certsync_status_free(certsync_status_t* st) { delete st; }
 
 CERTSYNC_EXPORT char* certsync_log_pop(certsync_t* cs, int* level, size_t* len) {
   if (cs == nullptr) return nullptr;

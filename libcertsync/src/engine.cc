@@ -118,8 +118,7 @@ void Engine::stop_now() {
   wake_.stop();
 }
 
-std::string Engine::status_json() {
-  nlohmann::json status = store_.status();
+void Engine::add_node_status(nlohmann::json& status) {
   nlohmann::json watchers = nlohmann::json::array();
   for (const auto& watcher : watchers_) watchers.push_back(watcher->status());
   status["watchers"] = std::move(watchers);
@@ -127,6 +126,17 @@ std::string Engine::status_json() {
   // How many workers wait on the notify socket: all of them, normally.
   if (!notify_socket_.empty())
     status["notify"] = {{"socket", notify_socket_}, {"connections", wake_.connections()}};
+}
+
+std::string Engine::status_json() {
+  nlohmann::json status = store_.status();
+  add_node_status(status);
+  return status.dump();
+}
+
+std::string Engine::status_summary_json() {
+  nlohmann::json status = {{"generation", store_.generation()}, {"synced", store_.synced()}};
+  add_node_status(status);
   return status.dump();
 }
 

@@ -40,11 +40,16 @@ class Engine {
 
   store::Store& store() { return store_; }
   LogQueue& log() { return log_; }
+  // Everything, every Secret included (the CLI's view).
   std::string status_json();
+  // The node-wide part alone: generation, synced, watchers, notify; the
+  // Secrets come through store().status_since().
+  std::string status_summary_json();
   // Wakes every worker waiting on the notify socket (no-op without one).
   void notify() { wake_.notify(); }
 
  private:
+  void add_node_status(nlohmann::json& status);
   explicit Engine(EngineConfig config);
 
   LogQueue log_;

@@ -10,11 +10,15 @@ _M.root = os.getenv("CERTSYNC_ROOT") or "."
 _M.build_dir = os.getenv("CERTSYNC_BUILD_DIR") or (_M.root .. "/build")
 
 -- Starts the server in a fresh directory and waits until it listens.
-function _M.start(dir)
+-- opts.args: extra command-line arguments, e.g. { "--bookmark-interval-ms", "5000" }.
+function _M.start(dir, opts)
   local binary = _M.build_dir .. "/tests/kube_api_server/kube-api-test-server"
   proc.check("mkdir -p " .. q(dir))
   local self = setmetatable({ dir = dir }, Server)
-  self.pid = proc.spawn(q(binary) .. " --dir " .. q(dir) .. " --port 0", dir .. "/server.log")
+  local extra = {}
+  for i, a in ipairs((opts and opts.args) or {}) do extra[i] = q(a) end
+  self.pid = proc.spawn(q(binary) .. " --dir " .. q(dir) .. " --port 0" ..
+    (#extra > 0 and " " .. table.concat(extra, " ") or ""), dir .. "/server.log")
   proc.wait_until("the API test server to listen", 15, function()
     if not proc.alive(self.pid) then error("the API test server exited: " .. (proc.read_file(dir .. "/server.log") or "")) end
     return proc.read_file(dir .. "/server")

@@ -20,7 +20,8 @@ local free_port = require "spec.support.ports"
 --         status_lua, ready_lua, metrics_lua (the content code of
 --         /certsync/status, /ready and /metrics on the status port),
 --         kong_metrics_lua (a /metrics location there, as Kong's),
---         extra_http (lines for the http block) }
+--         extra_http (lines for the http block),
+--         extra_server (lines for the TLS server block, e.g. a location) }
 function _M.start(dir, opts)
   local self = setmetatable({ dir = dir, port = free_port() }, Nginx)
   repeat self.status_port = free_port() until self.status_port ~= self.port
@@ -57,6 +58,7 @@ function _M.start(dir, opts)
     "    ssl_certificate " .. opts.fallback_crt .. ";",
     "    ssl_certificate_key " .. opts.fallback_key .. ";",
     "    ssl_certificate_by_lua_block { " .. (opts.certificate_lua or "require('certsync.core').certificate()") .. " }",
+    opts.extra_server or "",
     "    location / { return 200 'ok\\n'; }",
     "  }",
     "  server {",

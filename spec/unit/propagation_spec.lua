@@ -1,116 +1,160 @@
--- The propagation protocol over an in-memory dict with the shared dict's
--- semantics (the e2e specs run it on a real lua_shared_dict).
+-- The propagation protocol (certsync.publisher writes, workers read through
+-- certsync.propagation) over an in-memory dict with the shared dict's
+-- semantics; the e2e specs run it on a real lua_shared_dict.
 local propagation = require "certsync.propagation"
+local publisher = require "certsync.publisher"
+local fake_dict = require "spec.support.fake_dict"
 
-local function memory_dict()
-  local data = {}
-  return {
-    get = function(_, k) return data[k] end,
-    set = function(_, k, v) data[k] = v return true end,
-    safe_set = function(_, k, v) data[k] = v return true end,
-    delete = function(_, k) data[k] = nil end,
-    get_keys = function()
-      local keys = {}
-      for k in pairs(data) do keys[#keys + 1] = k end
-      return keys
-    end,
-  }
-end
-
-local function change(id, serial)
+local function change(id, serial, observed_at)
   return { id = id, removed = false, snis = id:gsub(".*/", "") .. ".example.test www.example.test",
            cert_pem = "-----CERT " .. serial .. "-----\n", key_pem = "-----KEY " .. serial .. "-----\n",
-           serial = serial, not_before = 1800000000, not_after = 1900000000, key_type = "EC-P-256" }
+           serial = serial, not_before = 1800000000, not_after = 1900000000, key_type = "EC-P-256",
+           observed_at = observed_at or 0 }
 end
 
-local parses
-local function parse(b)
-  parses = parses + 1
-  return { stamp = b.stamp, id = b.id, snis = b.snis, serial = b.serial, cert = b.cert_pem, key = b.key_pem,
-           not_before = b.not_before, not_after = b.not_after, key_type = b.key_type }
+-- Publishes a whole set (every slice); returns the last report.
+local function publish(p, set, budget_ms)
+  p:begin(set)
+  local report
+  repeat
+    report = assert(p:step(budget_ms or 1000))
+  until report.done
+  return report
 end
-local function no_error(id, err) error(id .. ": " .. tostring(err)) end
+
+-- What a worker that serves generation `from` reads to reach the published one.
+local function changed_since(dict, from)
+  local ids = propagation.changed_between(dict, from, propagation.published_generation(dict))
+  if ids then table.sort(ids) end
+  return ids
+end
 
 describe("propagation through the shared dict", function()
-  before_each(function() parses = 0 end)
-
   it("carries certificate, key, names and serial to a worker intact", function()
-    local dict = memory_dict()
-    assert.equal(1, propagation.publish(dict, { full = true, changes = { change("ns/a", "A1") } }))
-    local got = propagation.collect(dict, {}, parse, no_error)
-    assert.equal("-----CERT A1-----\n", got["ns/a"].cert)
-    assert.equal("-----KEY A1-----\n", got["ns/a"].key)
-    assert.same({ "a.example.test", "www.example.test" }, got["ns/a"].snis)
-    assert.equal("A1", got["ns/a"].serial)
-    assert.equal(1800000000, got["ns/a"].not_before)
-    assert.equal(1900000000, got["ns/a"].not_after)
-    assert.equal("EC-P-256", got["ns/a"].key_type)
+    local dict = fake_dict.new()
+    publish(publisher.new(dict), { full = true, changes = { change("ns/a", "A1", 1799999999.5) } })
+    local header = propagation.header(dict, "ns/a")
+    assert.same({ "a.example.test", "www.example.test" }, header.snis)
+    assert.equal("A1", header.serial)
+    assert.equal(1800000000, header.not_before)
+    assert.equal(1900000000, header.not_after)
+    assert.equal("EC-P-256", header.key_type)
+    assert.equal(1799999999.5, header.observed_at)
+    assert.is_nil(header.cert_pem) -- a header alone: what a worker keeps per Secret
+    local bundle = propagation.bundle(dict, "ns/a")
+    assert.equal("-----CERT A1-----\n", bundle.cert_pem)
+    assert.equal("-----KEY A1-----\n", bundle.key_pem)
+    assert.equal(header.stamp, bundle.stamp)
   end)
 
-  it("parses only what changed since the worker last looked", function()
-    local dict = memory_dict()
-    propagation.publish(dict, { full = true, changes = { change("ns/a", "A1"), change("ns/b", "B1") } })
-    local first = propagation.collect(dict, {}, parse, no_error)
-    assert.equal(2, parses)
-    propagation.publish(dict, { full = false, changes = { change("ns/b", "B2") } })
-    local second = propagation.collect(dict, first, parse, no_error)
-    assert.equal(3, parses)
-    assert.equal(first["ns/a"], second["ns/a"])
-    assert.equal("B2", second["ns/b"].serial)
+  it("tells a worker only the ids that changed since the generation it serves", function()
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    publish(p, { full = true, changes = { change("ns/a", "A1"), change("ns/b", "B1") } })
+    local served = propagation.published_generation(dict)
+    assert.same({ "ns/a", "ns/b" }, changed_since(dict, 0))
+    publish(p, { full = false, changes = { change("ns/b", "B2") } })
+    assert.same({ "ns/b" }, changed_since(dict, served))
+    assert.equal("B2", propagation.header(dict, "ns/b").serial)
   end)
 
-  it("raises the published generation with each publication", function()
-    local dict = memory_dict()
-    assert.equal(0, propagation.published_generation(dict))
-    propagation.publish(dict, { full = true, changes = {} })
-    propagation.publish(dict, { full = false, changes = { change("ns/a", "A1") } })
-    assert.equal(2, propagation.published_generation(dict))
+  it("sends a worker that fell behind the change log to read every header", function()
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    publish(p, { full = true, changes = { change("ns/a", "A1") } })
+    publish(p, { full = false, changes = { change("ns/a", "A2") } })
+    publish(p, { full = false, changes = { change("ns/a", "A3") } })
+    dict:delete(propagation.LOG_PREFIX .. 2) -- as if LOG_KEEP publications had passed
+    assert.is_nil(changed_since(dict, 1))
+    assert.same({ "ns/a" }, changed_since(dict, 2))
+    assert.same({ "ns/a" }, propagation.published_ids(dict))
+  end)
+
+  it("publishes a large set in slices, each its own generation, synced only after the last", function()
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    local changes = {}
+    for i = 1, 50 do changes[i] = change("ns/s" .. i, "S" .. i) end
+    p:begin({ full = true, changes = changes })
+    local slices, generations = 0, {}
+    local report
+    repeat
+      report = assert(p:step(0)) -- a zero budget: one change per slice
+      slices = slices + 1
+      if report.generation then generations[#generations + 1] = report.generation end
+      if not report.done then assert.is_nil(dict:get(propagation.SYNCED_KEY)) end
+    until report.done
+    assert.equal(50, slices)
+    assert.equal(50, #generations)
+    assert.equal(50, propagation.published_generation(dict))
+    assert.equal(50, dict:get(propagation.SYNCED_KEY))
+    assert.equal(50, #propagation.published_ids(dict))
+    assert.same({ "ns/s50" }, changed_since(dict, 49))
+  end)
+
+  it("writes nothing for a relist or a new owner that finds the same bundles", function()
+    local dict = fake_dict.new()
+    publish(publisher.new(dict), { full = true, changes = { change("ns/a", "A1", 100), change("ns/b", "B1", 100) } })
+    local generation = propagation.published_generation(dict)
+    -- Another owner, whose watcher saw the same Secrets later.
+    local report = publish(publisher.new(dict), { full = true, changes = { change("ns/a", "A1", 200),
+                                                                          change("ns/b", "B1", 200) } })
+    assert.equal(0, report.written)
+    assert.equal(2, report.unchanged)
+    assert.equal(generation, propagation.published_generation(dict))
+    assert.equal(generation, dict:get(propagation.SYNCED_KEY))
+  end)
+
+  it("marks an empty first list as synced, so an empty namespace gets ready", function()
+    local dict = fake_dict.new()
+    publish(publisher.new(dict), { full = true, changes = {} })
+    assert.equal(1, propagation.published_generation(dict))
+    assert.equal(1, dict:get(propagation.SYNCED_KEY))
+    assert.same({}, changed_since(dict, 0))
   end)
 
   it("drops removed bundles, and everything a full set does not name", function()
-    local dict = memory_dict()
-    propagation.publish(dict, { full = true, changes = { change("ns/a", "A1"), change("ns/b", "B1"), change("ns/c", "C1") } })
-    propagation.publish(dict, { full = false, changes = { { id = "ns/a", removed = true } } })
-    assert.is_nil(propagation.collect(dict, {}, parse, no_error)["ns/a"])
-    propagation.publish(dict, { full = true, changes = { change("ns/c", "C2") } })
-    local got = propagation.collect(dict, {}, parse, no_error)
-    assert.is_nil(got["ns/b"])
-    assert.equal("C2", got["ns/c"].serial)
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    publish(p, { full = true, changes = { change("ns/a", "A1"), change("ns/b", "B1"), change("ns/c", "C1") } })
+    publish(p, { full = false, changes = { { id = "ns/a", removed = true } } })
+    assert.is_nil(propagation.header(dict, "ns/a"))
+    assert.is_nil(propagation.bundle(dict, "ns/a"))
+    local before = propagation.published_generation(dict)
+    -- A new owner's full set: what it does not name was deleted meanwhile.
+    local report = publish(publisher.new(dict), { full = true, changes = { change("ns/c", "C2") } })
+    assert.equal(1, report.removed)
+    assert.is_nil(propagation.header(dict, "ns/b"))
+    assert.equal("C2", propagation.header(dict, "ns/c").serial)
+    assert.same({ "ns/b", "ns/c" }, changed_since(dict, before))
   end)
 
-  it("keeps a worker's previous bundle when the new one cannot be parsed there", function()
-    local dict = memory_dict()
-    propagation.publish(dict, { full = true, changes = { change("ns/a", "A1") } })
-    local first = propagation.collect(dict, {}, parse, no_error)
-    propagation.publish(dict, { full = false, changes = { change("ns/a", "A2") } })
-    local reported
-    local second = propagation.collect(dict, first, function() return nil, "bad PEM" end,
-      function(id, err) reported = id .. ": " .. err end)
-    assert.equal("A1", second["ns/a"].serial)
-    assert.equal("ns/a: bad PEM", reported)
+  it("lets a new set supersede one still being published", function()
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    p:begin({ full = true, changes = { change("ns/a", "A1"), change("ns/b", "B1"), change("ns/c", "C1") } })
+    p:step(0)
+    assert.is_true(p:busy())
+    publish(p, { full = true, changes = { change("ns/c", "C1") } })
+    assert.is_false(p:busy())
+    assert.same({ "ns/c" }, propagation.published_ids(dict))
   end)
 
   -- A dict that holds `capacity` bytes of values and, like nginx's, frees an
   -- existing value before it finds no room for the new one.
   local function small_dict(capacity)
-    local dict = memory_dict()
-    local data, used = {}, 0
-    dict.get = function(_, k) return data[k] end
-    dict.set = function(_, k, v) used = used - #tostring(data[k] or "") + #tostring(v) data[k] = v return true end
-    dict.safe_set = function(_, k, v)
-      used = used - #tostring(data[k] or "")
-      data[k] = nil
+    local dict = fake_dict.new()
+    local used = 0
+    local function size(k) return #tostring(dict.data[k] or "") end
+    dict.safe_set = function(self, k, v)
+      used = used - size(k)
+      self.data[k] = nil
       if used + #tostring(v) > capacity then return nil, "no memory" end
       used = used + #tostring(v)
-      data[k] = v
+      self.data[k] = v
       return true
     end
-    dict.delete = function(_, k) used = used - #tostring(data[k] or "") data[k] = nil end
-    dict.get_keys = function()
-      local keys = {}
-      for k in pairs(data) do keys[#keys + 1] = k end
-      return keys
-    end
+    dict.delete = function(self, k) used = used - size(k) self.data[k] = nil end
     return dict
   end
 
@@ -121,30 +165,25 @@ describe("propagation through the shared dict", function()
   end
 
   it("publishes what fits when the dict is full, and names what did not", function()
-    local dict = small_dict(1200)
-    local gen, unstored, err = propagation.publish(dict, { full = true, changes = {
+    local dict = small_dict(2200)
+    local report = publish(publisher.new(dict), { full = true, changes = {
       big_change("ns/a", "A1"), big_change("ns/b", "B1"), big_change("ns/c", "C1"), big_change("ns/d", "D1") } })
-    assert.equal(1, gen)
-    assert.equal("no memory", err)
-    assert.is_true(#unstored >= 1 and #unstored < 4)
-    local got = propagation.collect(dict, {}, parse, no_error)
-    local served = 0
-    for _ in pairs(got) do served = served + 1 end
-    assert.equal(4 - #unstored, served)
-    for _, id in ipairs(unstored) do assert.is_nil(got[id]) end
+    assert.equal("no memory", report.store_err)
+    assert.is_true(#report.unstored >= 1 and #report.unstored < 4)
+    assert.equal(4 - #report.unstored, #propagation.published_ids(dict))
+    for _, id in ipairs(report.unstored) do assert.is_nil(propagation.bundle(dict, id)) end
+    assert.equal(4 - #report.unstored, report.published)
   end)
 
   it("keeps the bundle served before when its renewal does not fit", function()
-    local dict = small_dict(300)
-    propagation.publish(dict, { full = true, changes = { change("ns/a", "A1") } })
-    local first = propagation.collect(dict, {}, parse, no_error)
-    local gen, unstored = propagation.publish(dict, { full = false, changes = { big_change("ns/a", "A2") } })
-    assert.equal(2, gen)
-    assert.same({ "ns/a" }, unstored)
-    local second = propagation.collect(dict, first, parse, no_error)
-    assert.equal("A1", second["ns/a"].serial) -- put back, not lost
+    local dict = small_dict(500)
+    local p = publisher.new(dict)
+    publish(p, { full = true, changes = { change("ns/a", "A1") } })
+    local report = publish(p, { full = false, changes = { big_change("ns/a", "A2") } })
+    assert.same({ "ns/a" }, report.unstored)
+    assert.equal("-----CERT A1-----\n", propagation.bundle(dict, "ns/a").cert_pem) -- put back, not lost
     -- and a full set that could not store it does not delete it either
-    propagation.publish(dict, { full = true, changes = { big_change("ns/a", "A2") } })
-    assert.equal("A1", propagation.collect(dict, {}, parse, no_error)["ns/a"].serial)
+    publish(p, { full = true, changes = { big_change("ns/a", "A2") } })
+    assert.equal("A1", propagation.bundle(dict, "ns/a").serial)
   end)
 end)

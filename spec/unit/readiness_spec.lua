@@ -4,7 +4,7 @@ local readiness = require "certsync.readiness"
 
 local function node(overrides)
   local n = {
-    now = 1000, published_generation = 5, watch_down_bound = 300,
+    now = 1000, published_generation = 5, synced_generation = 3, watch_down_bound = 300,
     workers = { { id = 0, pid = 10, generation = 5 }, { id = 1, pid = 11, generation = 5 } },
     library = { synced = true, watchers = { { scope = "namespace default", up = true, down_since = 0 } } },
   }
@@ -28,6 +28,12 @@ describe("readiness", function()
     local ok, reason = readiness.check(node({ published_generation = 0, library = { error = "no CA file" } }))
     assert.is_false(ok)
     assert.equal("the watcher cannot start: no CA file", reason)
+  end)
+
+  it("is not ready while the first list is still being published, slice by slice", function()
+    local ok, reason = readiness.check(node({ synced_generation = false }))
+    assert.is_false(ok)
+    assert.equal("the first list of the API server's Secrets is still being published to the workers", reason)
   end)
 
   it("is not ready while a worker lags, has not reported or stopped ticking", function()

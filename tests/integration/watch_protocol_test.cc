@@ -255,6 +255,23 @@ TEST_CASE("a watch that goes silent is dropped at the idle deadline and reopened
           std::string::npos);
 }
 
+TEST_CASE("a watch that answered and then stays quiet is reopened at the idle deadline without an error",
+          "[protocol]") {
+  TestServerProcess::Options no_bookmarks;  // as on a cluster without etcd's progress notify
+  no_bookmarks.bookmark_interval_ms = 3600000;
+  TestServerProcess server(no_bookmarks);
+  auto cs = start_certsync(settings_for(server, {{"idle_timeout_seconds", "2"}}));
+  REQUIRE(wait_until([&] { return watching(cs.get()) && counter(server, "open_watches") == 1; }));
+  const long watches = counter(server, "watch");
+  const long lists = counter(server, "list");
+  // Two idle deadlines pass: each quiet watch is replaced by the next at once.
+  REQUIRE(wait_until([&] { return counter(server, "watch") >= watches + 2; }, 10s));
+  const nlohmann::json status = watcher_status(cs.get());
+  CHECK(status["errors"].empty());
+  CHECK(status["up"] == true);
+  CHECK(counter(server, "list") == lists);
+}
+
 // 10. Stopping never waits on the server.
 TEST_CASE("stop returns within a second while a watch is stalled", "[protocol]") {
   TestServerProcess server;

@@ -13,9 +13,13 @@
 //   POST   /testing/compact          forget the event history: watches from
 //                                    any older resourceVersion get 410
 //   POST   /testing/close-watches    end every open watch normally
+//   POST   /testing/generate         create many generated Secrets at once
+//                                    (see secret_generator.h), e.g.
+//                                    {"count":10000,"keys":"mixed"}
 #include "http_helpers.h"
 #include "output_files.h"
 #include "routes.h"
+#include "secret_generator.h"
 
 namespace kube_test {
 namespace {
@@ -91,6 +95,15 @@ void register_testing_routes(httplib::Server &server, ServerContext &ctx) {
                 Json ok;
                 ok["closed"] = true;
                 send_json(req, res, 200, ok);
+              });
+  server.Post("/testing/generate",
+              [&ctx](const httplib::Request &req, httplib::Response &res) {
+                std::string error;
+                auto spec = parse_generate_spec(parse_body(req), error);
+                if (!spec) return send_error(req, res, bad_request(error));
+                StoreResult result = generate_secrets(ctx.store, *spec);
+                if (result.error) return send_error(req, res, *result.error);
+                send_json(req, res, 201, result.body);
               });
 }
 

@@ -66,9 +66,9 @@ TEST_CASE("every accepted change raises the generation by one; a delta names onl
   auto delta = store.changes_since(1);
   REQUIRE_FALSE(delta.full);
   REQUIRE(delta.changes.size() == 1);
-  REQUIRE(delta.changes[0].id == "ns/a");
-  REQUIRE(delta.changes[0].serial == "A2");
-  REQUIRE(delta.changes[0].key_pem.view() == "KEY A2");
+  REQUIRE(delta.changes[0]->id == "ns/a");
+  REQUIRE(delta.changes[0]->serial == "A2");
+  REQUIRE(delta.changes[0]->bundle->key_pem.view() == "KEY A2");
   REQUIRE(store.changes_since(0).changes.size() == 2);
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("a refused update keeps the last good bundle and is reported", "[store
   REQUIRE(store.generation() == 1);
   auto full = store.changes_since(0);
   REQUIRE(full.changes.size() == 1);
-  REQUIRE(full.changes[0].serial == "A1");
+  REQUIRE(full.changes[0]->serial == "A1");
   auto status = store.status();
   REQUIRE(status["secrets"][0]["state"] == "refused");
   REQUIRE(status["secrets"][0]["refusals"]["key_mismatch"] == 1);
@@ -117,8 +117,8 @@ TEST_CASE("under the remove policy a deletion is a change that says removed", "[
   REQUIRE(store.generation() == 2);
   auto delta = store.changes_since(1);
   REQUIRE(delta.changes.size() == 1);
-  REQUIRE(delta.changes[0].id == "ns/a");
-  REQUIRE(delta.changes[0].removed);
+  REQUIRE(delta.changes[0]->id == "ns/a");
+  REQUIRE(delta.changes[0]->removed);
   REQUIRE(store.changes_since(0).changes.size() == 1);
 }
 
@@ -142,8 +142,8 @@ TEST_CASE("a relist of one type's scope drops its own vanished Secrets and keeps
                     updates(of_type(accepted("ns/tls", "T1"), "kubernetes.io/tls")));
   auto delta = store.changes_since(synced);
   REQUIRE(delta.changes.size() == 1);
-  REQUIRE(delta.changes[0].id == "ns/tls-gone");
-  REQUIRE(delta.changes[0].removed);
+  REQUIRE(delta.changes[0]->id == "ns/tls-gone");
+  REQUIRE(delta.changes[0]->removed);
   std::map<std::string, std::string> types;
   const auto status = store.status();  // kept alive while the loop walks it
   for (const auto& secret : status["secrets"])
@@ -170,7 +170,7 @@ TEST_CASE("a relist is one generation and drops what vanished (remove policy)", 
   REQUIRE(store.generation() == 2);
   auto delta = store.changes_since(1);
   std::map<std::string, bool> seen;
-  for (const auto& change : delta.changes) seen[change.id] = change.removed;
+  for (const auto& change : delta.changes) seen[change->id] = change->removed;
   REQUIRE(seen == std::map<std::string, bool>{{"ns/a", true}, {"ns/b", false}, {"ns/c", false}});
 }
 
@@ -214,7 +214,7 @@ TEST_CASE("a relist of one scope leaves the Secrets of the other scopes alone", 
   store.replace_all(0, in_a, {});  // a/x vanished from scope a
   auto all = store.changes_since(0);
   REQUIRE(all.changes.size() == 1);
-  REQUIRE(all.changes[0].id == "b/y");
+  REQUIRE(all.changes[0]->id == "b/y");
 }
 
 namespace {
@@ -234,11 +234,11 @@ TEST_CASE("a certificate not valid yet is served from its notBefore, not before"
     b.deferred_until = now + 60;
   })));
   REQUIRE(store.generation() == 1);
-  REQUIRE(store.changes_since(0).changes[0].serial == "A1");
+  REQUIRE(store.changes_since(0).changes[0]->serial == "A1");
   REQUIRE(store.status()["secrets"][0]["deferred"]["serial"] == "A2");
   now += 60;
   REQUIRE(store.generation() == 2);
-  REQUIRE(store.changes_since(1).changes[0].serial == "A2");
+  REQUIRE(store.changes_since(1).changes[0]->serial == "A2");
   REQUIRE_FALSE(store.status()["secrets"][0].contains("deferred"));
 }
 
@@ -255,7 +255,7 @@ TEST_CASE("cert-manager's temporary certificate does not replace a valid real on
   expired.set_clock([&] { return now; });
   expired.replace_all(updates(with(accepted("ns/a", "REAL"), [&](auto& b) { b.not_after = now - 1; })));
   expired.apply(updates(with(accepted("ns/a", "TEMP"), [](auto& b) { b.temporary = true; })));
-  REQUIRE(expired.changes_since(0).changes[0].serial == "TEMP");
+  REQUIRE(expired.changes_since(0).changes[0]->serial == "TEMP");
 }
 
 TEST_CASE("status names one state per Secret: kept_after_delete, refused, expired, deferred, serving", "[store]") {
@@ -319,6 +319,6 @@ TEST_CASE("a change carries when its version reached the watcher", "[store]") {
   update.observed_at_ms = 1'234'567;
   update.uid = "uid-1";
   store.replace_all(updates(std::move(update)));
-  REQUIRE(store.changes_since(0).changes[0].observed_at_ms == 1'234'567);
+  REQUIRE(store.changes_since(0).changes[0]->observed_at_ms == 1'234'567);
   REQUIRE(store.status()["secrets"][0]["uid"] == "uid-1");
 }

@@ -215,6 +215,7 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
       response.aborted_by_callback = true;
     } else {
       response.transport_error = curl_easy_strerror(result);
+      response.timed_out = result == CURLE_OPERATION_TIMEDOUT;
     }
   }
   curl_multi_remove_handle(multi, easy);

@@ -34,6 +34,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;                // 0 when no HTTP response arrived
   std::string transport_error;    // curl's message when the transfer failed
+  bool timed_out = false;         // the idle or the total deadline ended it (transport_error says which)
   bool interrupted = false;       // interrupt() ended it
   bool aborted_by_callback = false;
   std::map<std::string, std::string> headers;  // lowercased names; last value wins

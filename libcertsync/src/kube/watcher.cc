@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <deque>
+#include <future>
+#include <memory>
+#include <optional>
 
 #include "kube/credentials.h"
 #include "kube/event_framer.h"
 #include "kube/secret.h"
 #include "kube/secret_validation.h"
 #include "tls/validate.h"
+#include "util/parallel.h"
 
 namespace certsync::kube {
 
@@ -152,9 +157,20 @@ void Watcher::note_failure(const char* verb, const ApiStatus& status) {
 
 AttemptOutcome Watcher::list() {
   AttemptOutcome outcome;
-  std::vector<store::SecretUpdate> updates;
   std::string continue_token;
   std::string list_resource_version;
+  // Validation is the cost of a large first list: each page is validated on
+  // helper threads (spread over the cores) while the next one is fetched.
+  // One page in flight at a time bounds what is held; every return waits
+  // for it, since it reads this page's items and writes `examined_pages`.
+  std::deque<std::vector<std::optional<store::SecretUpdate>>> examined_pages;
+  std::future<void> validating;
+  struct JoinOnExit {
+    std::future<void>& work;
+    ~JoinOnExit() {
+      if (work.valid()) work.wait();
+    }
+  } join_on_exit{validating};
   do {
     std::string query = "limit=" + std::to_string(options_.list_page_size);
     if (!continue_token.empty()) query += "&continue=" + query_escape(continue_token);
@@ -204,17 +220,28 @@ AttemptOutcome Watcher::list() {
       outcome.http_status = 0;
       return outcome;
     }
-    for (auto& item : json["items"]) {
-      if (auto update = examine(item)) updates.push_back(std::move(*update));
-    }
+    if (validating.valid()) validating.get();
+    auto items = std::make_shared<nlohmann::json>(std::move(json["items"]));
+    auto& examined = examined_pages.emplace_back(items->size());
+    validating = std::async(std::launch::async, [this, items, &examined] {
+      util::parallel_for(items->size(), util::validation_threads(),
+                         [&](size_t i) { examined[i] = examine((*items)[i]); });
+    });
     const auto& metadata = json.value("metadata", nlohmann::json::object());
     // Watch from the list's resourceVersion, never an item's: items may be older.
     list_resource_version = metadata.value("resourceVersion", "");
     continue_token = metadata.value("continue", "");
   } while (!continue_token.empty() && !stopping_.load());
+  if (validating.valid()) validating.get();
   if (stopping_.load()) {
     outcome.interrupted = true;
     return outcome;
+  }
+  std::vector<store::SecretUpdate> updates;
+  for (auto& page : examined_pages) {
+    for (auto& update : page) {
+      if (update) updates.push_back(std::move(*update));
+    }
   }
 
   const Scope& scope = scope_;
@@ -294,6 +321,18 @@ AttemptOutcome Watcher::watch() {
     return outcome;
   }
   if (stream_error || response.aborted_by_callback) return outcome;  // handle_event said why
+  if (response.status == 200 && response.timed_out) {
+    // An open watch that stayed quiet past the idle deadline: on a cluster
+    // without etcd's progress notifications an idle namespace sends no
+    // BOOKMARK, so this is how a healthy watch looks too. Resume from the
+    // last resourceVersion at once, as after a normal end; a dead
+    // connection is replaced the same way, and an error would only add a
+    // backoff and a false alarm every few minutes.
+    log_.push(LogLevel::kDebug, "watch secrets in " + scope_.describe() + ": quiet for " +
+                                    std::to_string(options_.idle_timeout_s) + " s, reopening it");
+    outcome.succeeded = true;
+    return outcome;
+  }
   if (!response.transport_error.empty()) {
     record_error("transport", "watch secrets in " + scope_.describe() + ": " + response.transport_error);
     outcome.http_status = 0;

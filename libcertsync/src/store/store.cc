@@ -21,18 +21,20 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-Change change_for(const std::string& id, const tls::ValidBundle& bundle, int64_t observed_at_ms) {
-  Change change;
+SharedChange change_for(const std::string& id, const std::shared_ptr<const tls::ValidBundle>& shared_bundle,
+                        int64_t observed_at_ms) {
+  const tls::ValidBundle& bundle = *shared_bundle;
+  auto shared = std::make_shared<Change>();
+  Change& change = *shared;
   change.observed_at_ms = observed_at_ms;
   change.id = id;
   change.snis = join(bundle.snis);
-  change.cert_pem = bundle.cert_pem;
-  change.key_pem = bundle.key_pem;
+  change.bundle = shared_bundle;
   change.serial = bundle.serial_hex;
   change.not_before = bundle.not_before;
   change.not_after = bundle.not_after;
   change.key_type = bundle.key_type;
-  return change;
+  return shared;
 }
 
 int64_t system_clock_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -80,6 +82,7 @@ void Store::apply(std::vector<SecretUpdate> updates) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
     if (changed) ++generation_;
+    render_dirty_locked();
   }
   if (changed && on_change_) on_change_();
 }
@@ -104,6 +107,7 @@ void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector
   const bool raised = changed || (now_synced && !synced_);
   if (raised) ++generation_;
   synced_ = now_synced;
+  render_dirty_locked();
   lock.unlock();
   if (raised && on_change_) on_change_();
 }
@@ -116,6 +120,7 @@ void Store::remove(const std::string& id, const std::string& resource_version, c
     if (!type.empty() && it != entries_.end() && !it->second.type.empty() && it->second.type != type) return;
     changed = remove_locked(id, resource_version, generation_ + 1);
     if (changed) ++generation_;
+    render_dirty_locked();
   }
   if (changed && on_change_) on_change_();
 }
@@ -123,11 +128,15 @@ void Store::remove(const std::string& id, const std::string& resource_version, c
 bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   if (update.unchanged) {
     auto it = entries_.find(update.id);
-    if (it != entries_.end()) it->second.resource_version = update.resource_version;
+    if (it != entries_.end() && it->second.resource_version != update.resource_version) {
+      it->second.resource_version = update.resource_version;
+      touch_locked(update.id, it->second);
+    }
     return false;
   }
   if (!update.accepted && !update.refused) return remove_locked(update.id, update.resource_version, next_generation);
   Entry& entry = entries_[update.id];
+  touch_locked(update.id, entry);
   entry.deleted = false;
   if (!update.uid.empty()) entry.uid = update.uid;
   if (!update.type.empty()) entry.type = update.type;
@@ -157,16 +166,27 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
     // current one and switch when the new one becomes valid.
     entry.deferred = std::move(update.accepted);
     entry.deferred_observed_at_ms = update.observed_at_ms;
+    next_due_ = std::min(next_due_, entry.deferred->deferred_until);
     return false;
   }
   entry.deferred.reset();
   if (entry.served && same_bundle(*entry.served, bundle)) return false;
-  entry.served = std::move(update.accepted);
-  entry.served_generation = next_generation;
-  entry.served_since = now;
-  entry.served_observed_at_ms = update.observed_at_ms;
-  tombstones_.erase(update.id);
+  serve_locked(update.id, entry, update.accepted, next_generation, update.observed_at_ms);
   return true;
+}
+
+void Store::serve_locked(const std::string& id, Entry& entry, std::optional<tls::ValidBundle>& bundle,
+                         uint64_t generation, int64_t observed_at_ms) {
+  entry.served = std::make_shared<const tls::ValidBundle>(std::move(*bundle));
+  bundle.reset();
+  entry.served_generation = generation;
+  entry.served_since = now_locked();
+  entry.served_observed_at_ms = observed_at_ms;
+  entry.served_change = change_for(id, entry.served, observed_at_ms);
+  entry.expiry_noted = false;
+  next_expiry_ = std::min(next_expiry_, entry.served->not_after);
+  tombstones_.erase(id);
+  touch_locked(id, entry);
 }
 
 int64_t Store::now_locked() const { return clock_ ? clock_() : system_clock_seconds(); }
@@ -187,10 +207,18 @@ bool Store::remove_locked(const std::string& id, const std::string& resource_ver
   entry.data_digest.clear();
   if (policy_ == DeletionPolicy::kKeep && entry.served) {
     entry.deleted = true;  // keeps serving; status says it is gone from the API
+    touch_locked(id, entry);
     return false;
   }
-  const bool was_served = entry.served.has_value();
+  const bool was_served = entry.served != nullptr;
   entries_.erase(it);
+  status_tombstones_[id] = ++status_version_;
+  while (status_tombstones_.size() > max_tombstones_) {
+    auto oldest = std::min_element(status_tombstones_.begin(), status_tombstones_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    status_floor_ = std::max(status_floor_, oldest->second);
+    status_tombstones_.erase(oldest);
+  }
   if (!was_served) return false;
   add_tombstone_locked(id, next_generation);
   return true;
@@ -208,19 +236,54 @@ void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
 
 void Store::promote_due_locked() {
   const int64_t now = now_locked();
+  if (now < next_due_) return;
   bool changed = false;
+  next_due_ = INT64_MAX;
   for (auto& [id, entry] : entries_) {
-    if (!entry.deferred || entry.deferred->deferred_until > now) continue;
-    entry.served = std::move(entry.deferred);
-    entry.deferred.reset();
-    entry.served_generation = generation_ + 1;
-    entry.served_since = now;
+    if (!entry.deferred) continue;
+    if (entry.deferred->deferred_until > now) {
+      next_due_ = std::min(next_due_, entry.deferred->deferred_until);
+      continue;
+    }
     // Its latency runs from the moment it became due, not from when it arrived early.
-    entry.served_observed_at_ms = now * 1000;
-    tombstones_.erase(id);
+    serve_locked(id, entry, entry.deferred, generation_ + 1, now * 1000);
     changed = true;
   }
   if (changed) ++generation_;
+  render_dirty_locked();
+}
+
+void Store::touch_locked(const std::string& id, Entry& entry) {
+  if (entry.status_version <= rendered_below_) dirty_.push_back(id);
+  entry.status_version = ++status_version_;
+  status_tombstones_.erase(id);
+}
+
+void Store::render_dirty_locked() {
+  if (dirty_.empty()) return;
+  const int64_t now = now_locked();
+  for (const auto& id : dirty_) {
+    auto it = entries_.find(id);
+    if (it != entries_.end()) it->second.status_text = std::make_shared<const std::string>(item_locked(id, it->second, now).dump());
+  }
+  dirty_.clear();
+  rendered_below_ = status_version_;
+}
+
+void Store::note_expiries_locked() {
+  const int64_t now = now_locked();
+  if (now <= next_expiry_) return;
+  next_expiry_ = INT64_MAX;
+  for (auto& [id, entry] : entries_) {
+    if (!entry.served || entry.expiry_noted) continue;
+    if (entry.served->not_after < now) {
+      entry.expiry_noted = true;
+      touch_locked(id, entry);
+    } else {
+      next_expiry_ = std::min(next_expiry_, entry.served->not_after);
+    }
+  }
+  render_dirty_locked();
 }
 
 uint64_t Store::generation() {
@@ -242,14 +305,14 @@ ChangeSet Store::changes_since(uint64_t since) {
   set.full = since == 0 || since < delta_floor_ || since > generation_;
   for (const auto& [id, entry] : entries_) {
     if (entry.served && (set.full || entry.served_generation > since))
-      set.changes.push_back(change_for(id, *entry.served, entry.served_observed_at_ms));
+      set.changes.push_back(entry.served_change);
   }
   if (!set.full) {
     for (const auto& [id, removed_at] : tombstones_) {
       if (removed_at > since) {
-        Change change;
-        change.id = id;
-        change.removed = true;
+        auto change = std::make_shared<Change>();
+        change->id = id;
+        change->removed = true;
         set.changes.push_back(std::move(change));
       }
     }
@@ -257,42 +320,62 @@ ChangeSet Store::changes_since(uint64_t since) {
   return set;
 }
 
+nlohmann::json Store::item_locked(const std::string& id, const Entry& entry, int64_t now) const {
+  nlohmann::json item = {{"id", id},
+                         {"namespace", namespace_of(id)},
+                         {"name", name_of(id)},
+                         {"type", entry.type},
+                         {"uid", entry.uid},
+                         {"resource_version", entry.resource_version},
+                         {"deleted", entry.deleted},
+                         {"state", state_of(entry.deleted, entry.last_refusal.has_value(),
+                                            entry.served.get(), entry.deferred.has_value(),
+                                            now)}};
+  if (entry.served) {
+    item["served"] = bundle_status(*entry.served);
+    item["served"]["since"] = entry.served_since;
+    item["served"]["generation"] = entry.served_generation;
+  }
+  if (entry.deferred) {
+    item["deferred"] = bundle_status(*entry.deferred);
+    item["deferred"]["serve_from"] = entry.deferred->deferred_until;
+  }
+  if (entry.last_refusal) {
+    item["refusal"] = {{"code", entry.last_refusal->code},
+                       {"message", entry.last_refusal->message},
+                       {"resource_version", entry.refused_resource_version},
+                       {"since", entry.refused_since}};
+  }
+  item["refusals"] = nlohmann::json::object();
+  for (const auto& [code, count] : entry.refusals) item["refusals"][code] = count;
+  return item;
+}
+
 nlohmann::json Store::status() {
   std::lock_guard<std::mutex> lock(mutex_);
   promote_due_locked();
   const int64_t now = now_locked();
   nlohmann::json secrets = nlohmann::json::array();
-  for (const auto& [id, entry] : entries_) {
-    nlohmann::json item = {{"id", id},
-                           {"namespace", namespace_of(id)},
-                           {"name", name_of(id)},
-                           {"uid", entry.uid},
-                           {"type", entry.type},
-                           {"resource_version", entry.resource_version},
-                           {"deleted", entry.deleted},
-                           {"state", state_of(entry.deleted, entry.last_refusal.has_value(),
-                                              entry.served ? &*entry.served : nullptr, entry.deferred.has_value(),
-                                              now)}};
-    if (entry.served) {
-      item["served"] = bundle_status(*entry.served);
-      item["served"]["since"] = entry.served_since;
-      item["served"]["generation"] = entry.served_generation;
-    }
-    if (entry.deferred) {
-      item["deferred"] = bundle_status(*entry.deferred);
-      item["deferred"]["serve_from"] = entry.deferred->deferred_until;
-    }
-    if (entry.last_refusal) {
-      item["refusal"] = {{"code", entry.last_refusal->code},
-                         {"message", entry.last_refusal->message},
-                         {"resource_version", entry.refused_resource_version},
-                         {"since", entry.refused_since}};
-    }
-    item["refusals"] = nlohmann::json::object();
-    for (const auto& [code, count] : entry.refusals) item["refusals"][code] = count;
-    secrets.push_back(std::move(item));
-  }
+  for (const auto& [id, entry] : entries_) secrets.push_back(item_locked(id, entry, now));
   return {{"generation", synced_ ? generation_ : 0}, {"synced", synced_}, {"secrets", std::move(secrets)}};
+}
+
+StatusDelta Store::status_since(uint64_t version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  promote_due_locked();
+  note_expiries_locked();
+  StatusDelta delta;
+  delta.version = status_version_;
+  delta.full = version == 0 || version < status_floor_ || version > status_version_;
+  for (const auto& [id, entry] : entries_) {
+    if (delta.full || entry.status_version > version) delta.secrets.emplace_back(id, entry.status_text);
+  }
+  if (!delta.full) {
+    for (const auto& [id, forgotten_at] : status_tombstones_) {
+      if (forgotten_at > version) delta.removed.push_back(id);
+    }
+  }
+  return delta;
 }
 
 }  // namespace certsync::store

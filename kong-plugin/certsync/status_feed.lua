@@ -1,0 +1,113 @@
+-- certsync.status_feed: the owner copies the library's status into the
+-- shared dict, where every worker answers operators from it.
+--
+--   "status"       the node-wide part: generation, synced, watch scopes,
+--                  notify socket (or, while the watcher cannot start, why)
+--   "status_at"    when the owner last wrote it
+--   "s:<id>"       one Secret's status (JSON, no key material)
+--
+-- The library hands out only the Secrets whose status changed since the
+-- version the feed last took (certsync_status_since), and the feed writes
+-- them a slice at a time: with 50,000 Secrets, a second of the owner's
+-- event loop costs what changed, not what is watched. `on_secret(id, text)`
+-- (text nil: gone) lets the metrics follow the same changes.
+local clock = require "certsync.clock"
+
+local _M = {}
+
+_M.SUMMARY_KEY = "status"
+_M.SUMMARY_AT_KEY = "status_at"
+_M.SECRET_PREFIX = "s:"
+local SECRET_PREFIX = _M.SECRET_PREFIX
+
+local Feed = {}
+Feed.__index = Feed
+
+-- on_secret(id, text|nil), on_full_done(present): called as Secrets are
+-- written and when a full delta is in (present: { [id] = true }).
+function _M.new(dict, on_secret, on_full_done)
+  return setmetatable({ dict = dict, version = 0, job = nil, on_secret = on_secret,
+                        on_full_done = on_full_done }, Feed)
+end
+
+function Feed:busy()
+  return self.job ~= nil
+end
+
+-- Takes a delta from the watcher (certsync.ffi's status_since): the summary
+-- is written at once, the Secrets by step(). Returns nil, err on failure.
+function Feed:take(watcher, timed)
+  local delta, err = timed("status_since", watcher.status_since, watcher, self.version)
+  if not delta then return nil, err end
+  local ok
+  ok, err = self.dict:safe_set(_M.SUMMARY_KEY, delta.summary)
+  self.dict:safe_set(_M.SUMMARY_AT_KEY, ngx.now())
+  if delta.count == 0 and not delta.full then
+    self.version = delta.version
+    delta:free()
+    return ok, err
+  end
+  self.job = { delta = delta, pos = 1, present = delta.full and {} or nil }
+  return ok, err
+end
+
+-- Writes Secrets for at most about `budget_ms`; true once the delta is in.
+function Feed:step(budget_ms)
+  local job = self.job
+  if not job then return true end
+  local dict, delta = self.dict, job.delta
+  local deadline = clock.now_ms() + budget_ms
+  while job.pos <= delta.count do
+    local id, text = delta:get(job.pos)
+    job.pos = job.pos + 1
+    if text then
+      if job.present then job.present[id] = true end
+      dict:safe_set(SECRET_PREFIX .. id, text)
+    else
+      dict:delete(SECRET_PREFIX .. id)
+    end
+    if self.on_secret then self.on_secret(id, text) end
+    if clock.now_ms() >= deadline then break end
+  end
+  if job.pos <= delta.count then return false end
+  if job.present then
+    -- The whole truth: a Secret an earlier owner wrote and this one does not know is gone.
+    for _, key in ipairs(dict:get_keys(0)) do
+      if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then
+        local id = key:sub(#SECRET_PREFIX + 1)
+        if not job.present[id] then
+          dict:delete(key)
+          if self.on_secret then self.on_secret(id, nil) end
+        end
+      end
+    end
+    if self.on_full_done then self.on_full_done(job.present) end
+  end
+  self.version = delta.version
+  delta:free()
+  self.job = nil
+  return true
+end
+
+-- The watcher restarted: its statuses start from nothing.
+function Feed:reset()
+  if self.job then self.job.delta:free() end
+  self.job = nil
+  self.version = 0
+end
+
+-- Reader side (any worker): one Secret's status text, or every id.
+function _M.secret_text(dict, id)
+  return dict:get(SECRET_PREFIX .. id)
+end
+
+function _M.secret_ids(dict)
+  local ids = {}
+  for _, key in ipairs(dict:get_keys(0)) do
+    if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then ids[#ids + 1] = key:sub(#SECRET_PREFIX + 1) end
+  end
+  table.sort(ids)
+  return ids
+end
+
+return _M

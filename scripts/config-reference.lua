@@ -34,6 +34,8 @@ local VALIDATOR_TEXT = {
   secret_names = "`name` or `namespace/name`: a Secret name (lowercase letters, digits, `-` and `.`, " ..
     "starting and ending with a letter or digit, at most 253 characters), optionally preceded by a " ..
     "namespace name and `/`",
+  secret_types = "a Secret type as the API server's field selector takes it (printable, no spaces, no " ..
+    "`,`, `=`, `!` or `\\`, at most 253 characters), or `\"*\"` alone for every type (no type selector)",
 }
 
 -- Fields outside config_fields.mode_fields that still belong to one mode:
@@ -116,8 +118,11 @@ local function constraints(name, def, where)
       (def.starts_with == "/" and " (an absolute path)" or ""))
   end
   if def.match then insert(out, "matches the Lua pattern " .. code(def.match)) end
-  if def.len_min then insert(out, format("at least %d characters", def.len_min)) end
-  if def.len_max then insert(out, format("at most %d characters", def.len_max)) end
+  -- Kong's len_min/len_max count characters of a string, elements of an array.
+  local unit = def.type == "array" and "element" or "character"
+  local function count(n) return format("%d %s%s", n, unit, n == 1 and "" or "s") end
+  if def.len_min then insert(out, "at least " .. count(def.len_min)) end
+  if def.len_max then insert(out, "at most " .. count(def.len_max)) end
   if def.custom_validator then
     local text = VALIDATOR_TEXT[name]
     if not text then
@@ -198,6 +203,7 @@ local function header(lines)
   add("   is `true`.")
   add("4. `insecure_skip_tls_verify = true` is refused unless `connection = explicit`.")
   add("5. In `namespaces`, `\"*\"` (all namespaces) stands alone.")
+  add("6. In `secret_types`, `\"*\"` (every type) stands alone.")
   add()
   add("Two more are checked when the watcher starts, and a breach is reported in the log")
   add("and the status (the host's certificates keep serving meanwhile):")

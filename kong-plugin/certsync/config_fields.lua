@@ -36,6 +36,18 @@ local function validate_selector(value)
   return true
 end
 
+-- A Secret type goes into the API server's field selector, where ",", "=",
+-- "!" and "\\" are syntax; real types are printable words
+-- (kubernetes.io/tls, Opaque, helm.sh/release.v1). "*": every type.
+local function validate_secret_type(value)
+  if value == "*" then return true end
+  if #value == 0 or #value > 253 or value:find("[%s%c,=!\\\127-\255]") then
+    return nil, "\"" .. value .. "\" is not a Secret type (printable, no spaces, no ',', '=', '!' or '\\', " ..
+      "at most 253 characters; \"*\" alone means every type)"
+  end
+  return true
+end
+
 local ABSOLUTE_PATH = { type = "string", starts_with = "/" }
 
 local function with(base, extra)
@@ -82,6 +94,9 @@ local CONFIG_FIELDS = {
   { "secret_names", { type = "array", required = true, default = {},
       elements = { type = "string", custom_validator = validate_secret_name } },
     "Watch only these Secrets (name, or namespace/name), one watch each, as RBAC resourceNames requires; empty watches all." },
+  { "secret_types", { type = "array", required = true, default = { "kubernetes.io/tls" }, len_min = 1,
+      elements = { type = "string", custom_validator = validate_secret_type } },
+    "Secret types watched, filtered by the API server so others never reach Kong; one watch per type. Add \"Opaque\" when cert-manager writes into Opaque Secrets; [\"*\"] watches every type." },
 
   -- What is served.
   { "server_names_annotation", { type = "string", required = true, default = "honour",
@@ -158,6 +173,12 @@ local function check_connection(entity)
   if type(namespaces) == "table" and #namespaces > 1 then
     for _, ns in ipairs(namespaces) do
       if ns == "*" then return nil, "namespaces: \"*\" means all namespaces and must stand alone" end
+    end
+  end
+  local types = config.secret_types
+  if type(types) == "table" and #types > 1 then
+    for _, t in ipairs(types) do
+      if t == "*" then return nil, "secret_types: \"*\" means every type and must stand alone" end
     end
   end
   return true

@@ -92,6 +92,14 @@ typedef struct {
  *   label_selector            e.g. "app=web"
  *   secret_names              "ns/name,..." (or "name" with one namespace):
  *                             one watch per Secret, as RBAC resourceNames needs
+ *   secret_types              "kubernetes.io/tls" (default) or a list such as
+ *                             "kubernetes.io/tls,Opaque": the API server
+ *                             filters by type (fieldSelector=type=...), so
+ *                             other Secrets never cross the wire; one watch
+ *                             per type per namespace or name. "*" alone:
+ *                             every type, no type selector. cert-manager
+ *                             keeps the type of a Secret that existed before:
+ *                             name Opaque if its Secrets are Opaque
  * Behaviour and limits:
  *   deletion_policy           "keep" (default: a deleted Secret keeps serving
  *                             its last good bundle) or "remove"

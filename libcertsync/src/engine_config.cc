@@ -1,5 +1,6 @@
 #include "engine_config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,9 +24,9 @@ const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = [] {
     std::set<std::string> k = explicit_keys();
     k.insert({"in_cluster", "in_cluster_host", "in_cluster_port", "service_account_dir", "kubeconfig", "context",
-              "namespace", "namespaces", "label_selector", "secret_names", "deletion_policy", "max_event_bytes",
-              "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback", "verify_chain",
-              "reorder_chain", "server_names_annotation", "notify_socket"});
+              "namespace", "namespaces", "label_selector", "secret_names", "secret_types", "deletion_policy",
+              "max_event_bytes", "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback",
+              "verify_chain", "reorder_chain", "server_names_annotation", "notify_socket"});
     return k;
   }();
   return keys;
@@ -75,6 +76,49 @@ bool valid_object_name(const std::string& name) {
   for (char c : name)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
   return true;
+}
+
+// What a Secret type may be here: it goes into a field selector, where ",",
+// "=", "!" and "\\" are syntax, and the API server's own types are
+// printable words (kubernetes.io/tls, Opaque, helm.sh/release.v1).
+bool valid_secret_type(const std::string& type) {
+  if (type.empty() || type.size() > 253) return false;
+  for (unsigned char c : type)
+    if (c <= ' ' || c >= 127 || c == ',' || c == '=' || c == '!' || c == '\\') return false;
+  return true;
+}
+
+// secret_types: the default is what cert-manager and kubectl create; "*"
+// alone means every type, with no type selector (one stream, as before
+// the setting existed). Returns the types, "" standing for every type.
+std::variant<std::vector<std::string>, std::string> secret_types_from(const ConfigMap& settings) {
+  auto it = settings.find("secret_types");
+  if (it == settings.end()) return std::vector<std::string>{kDefaultTlsSecretType};
+  const auto listed = split_list(it->second);
+  if (listed.empty()) return std::string("secret_types must name at least one type (or \"*\" for every type)");
+  if (listed.size() == 1 && listed[0] == "*") return std::vector<std::string>{""};
+  std::vector<std::string> types;
+  for (const auto& type : listed) {
+    if (type == "*") return std::string("secret_types: \"*\" means every type and must stand alone");
+    if (!valid_secret_type(type))
+      return "secret_types: \"" + type +
+             "\" is not a Secret type (printable, no spaces, no ',', '=', '!' or '\\', at most 253 bytes)";
+    if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
+  }
+  return types;
+}
+
+// One scope per type for each place watched: field selectors cannot OR.
+std::vector<kube::Scope> per_type(const std::vector<kube::Scope>& places, const std::vector<std::string>& types) {
+  std::vector<kube::Scope> scopes;
+  for (const auto& place : places) {
+    for (const auto& type : types) {
+      kube::Scope scope = place;
+      scope.secret_type = type;
+      scopes.push_back(std::move(scope));
+    }
+  }
+  return scopes;
 }
 
 std::optional<std::string> readable(const std::string& key, const std::string& path) {
@@ -169,11 +213,12 @@ std::variant<std::vector<kube::Scope>, std::string> scopes_from(const ConfigMap&
     scopes.push_back(std::move(scope));
   }
   if (!names.empty()) return scopes;
+  // The places only: per_type() gives each its types.
   if (all) {
-    scopes.push_back(kube::Scope{"", "", labels});
+    scopes.push_back(kube::Scope{"", "", labels, ""});
   } else {
     std::set<std::string> unique(namespaces.begin(), namespaces.end());
-    for (const auto& ns : unique) scopes.push_back(kube::Scope{ns, "", labels});
+    for (const auto& ns : unique) scopes.push_back(kube::Scope{ns, "", labels, ""});
   }
   return scopes;
 }
@@ -192,6 +237,10 @@ std::optional<std::string> check_config_entry(const std::string& key, const std:
   if (key == "idle_timeout_seconds") return check_range(key, value, 2, 3600, "seconds");
   if (key == "list_page_size") return check_range(key, value, 1, 5000, "items");
   if (key == "clock_skew_seconds") return check_range(key, value, 0, 86400, "seconds");
+  if (key == "secret_types") {
+    auto types = secret_types_from({{key, value}});
+    if (auto* error = std::get_if<std::string>(&types)) return *error;
+  }
   if (key == "server_names_annotation" && value != "honour" && value != "ignore")
     return "server_names_annotation must be \"honour\" or \"ignore\" (got \"" + value + "\")";
   return std::nullopt;
@@ -210,7 +259,9 @@ std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings
     return std::string("ca_file is required to verify the API server (or insecure_skip_tls_verify=true)");
   auto scopes = scopes_from(settings, resolved->default_namespace);
   if (auto* error = std::get_if<std::string>(&scopes)) return *error;
-  config.scopes = std::move(std::get<std::vector<kube::Scope>>(scopes));
+  auto types = secret_types_from(settings);
+  if (auto* error = std::get_if<std::string>(&types)) return *error;
+  config.scopes = per_type(std::get<std::vector<kube::Scope>>(scopes), std::get<std::vector<std::string>>(types));
   config.connection = std::move(resolved);
   if (settings.count("max_event_bytes")) config.watch.max_event_bytes = std::stoull(settings.at("max_event_bytes"));
   if (settings.count("idle_timeout_seconds"))

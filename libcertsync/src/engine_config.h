@@ -10,7 +10,9 @@
 //   kubeconfig   kubeconfig=PATH [context]
 // Scope: namespaces ("a,b", or "*" for all; `namespace` is accepted for one),
 // defaulting to the source's namespace; [label_selector]; [secret_names]
-// ("ns/name" or "name", one watch each, as RBAC resourceNames requires).
+// ("ns/name" or "name", one watch each, as RBAC resourceNames requires);
+// [secret_types] ("kubernetes.io/tls,Opaque", default kubernetes.io/tls, "*"
+// alone for every type): filtered by the API server, one watch per type.
 #pragma once
 
 #include <map>
@@ -28,6 +30,9 @@
 namespace certsync {
 
 using ConfigMap = std::map<std::string, std::string>;
+
+// The Secret type watched when secret_types is not set.
+inline constexpr const char* kDefaultTlsSecretType = "kubernetes.io/tls";
 
 struct EngineConfig {
   std::shared_ptr<const kube::ConnectionConfig> connection;

@@ -211,7 +211,7 @@ for _, line in ipairs({ "2.8", "3.x" }) do
         return text:find('kong_certsync_certificate_expiry_timestamp_seconds{secret="default/app-tls"} ' ..
           not_after, 1, true) and text:find('serial="' .. b.serial .. '"', 1, true) and text
       end)
-      assert.truthy(body:find('kong_certsync_watch_up{scope="namespace default"} 1', 1, true), body)
+      assert.truthy(body:find('kong_certsync_watch_up{scope="namespace default, type kubernetes.io/tls"} 1', 1, true), body)
       assert.truthy(body:find('kong_certsync_worker_generation_served{worker="0"}', 1, true), body)
       assert.truthy(body:find('kong_certsync_worker_generation_served{worker="1"}', 1, true), body)
       assert.is_nil(body:find('serial="' .. a.serial .. '"', 1, true)) -- A's info series went with A

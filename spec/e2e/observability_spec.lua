@@ -19,6 +19,8 @@ local SNI = "app.example.test"
 local OTHER_SNI = "other.example.test"
 local ID = "default/app-tls"
 local WATCH_DOWN_BOUND = 3 -- seconds: ready_watch_down_seconds for this spec
+-- The watch scope as the status and the metrics name it (secret_types defaults to TLS).
+local SCOPE = "namespace default, type kubernetes.io/tls"
 local CLI = kube.build_dir .. "/libcertsync/tools/certsync/certsync"
 
 -- Every body this spec reads, for the sweep at the end.
@@ -189,9 +191,9 @@ describe("observability", function()
     assert.equal(1, sample(body, "kong_certsync_refusals_total", 'reason="key_mismatch"'))
     assert.equal(2, sample(body, "kong_certsync_secrets_served"))
     assert.equal(0, sample(body, "kong_certsync_secret_stale_workers", secret_label))
-    assert.equal(1, sample(body, "kong_certsync_watch_up", 'scope="namespace default"'))
+    assert.equal(1, sample(body, "kong_certsync_watch_up", 'scope="' .. SCOPE .. '"'))
     assert.equal(1, sample(body, "kong_certsync_ready"))
-    assert.is_true(sample(body, "kong_certsync_api_errors_total", 'scope="namespace default",code="503"') >= 1)
+    assert.is_true(sample(body, "kong_certsync_api_errors_total", 'scope="' .. SCOPE .. '",code="503"') >= 1)
     local published = sample(body, "kong_certsync_generation_published")
     assert.equal(published, sample(body, "kong_certsync_worker_generation_served", 'worker="0"'))
     assert.equal(published, sample(body, "kong_certsync_worker_generation_served", 'worker="1"'))
@@ -278,8 +280,9 @@ describe("observability", function()
       return code == 503 and text
     end)
     keep("ready", body)
-    assert.truthy(body:find("the watch of namespace default has been down for %d+ s %(bound " .. WATCH_DOWN_BOUND .. " s%)"), body)
-    assert.equal(0, sample(metrics(server), "kong_certsync_watch_up", 'scope="namespace default"'))
+    assert.truthy(body:find("the watch of " .. SCOPE .. " has been down for %d+ s %(bound " .. WATCH_DOWN_BOUND .. " s%)"),
+      body)
+    assert.equal(0, sample(metrics(server), "kong_certsync_watch_up", 'scope="' .. SCOPE .. '"'))
     assert.truthy(tls_client.served_serial(server.port, SNI)) -- still serving
     keep("status", server:status())
   end)

@@ -176,6 +176,21 @@ describe("the rules the reference states", function()
     assert.is_true(check({ config = { connection = "in_cluster", namespaces = { "*" } } }))
   end)
 
+  it("6: \"*\" in secret_types stands alone", function()
+    assert.matches("stand alone", refused({ connection = "in_cluster", secret_types = { "*", "Opaque" } }))
+    assert.is_true(check({ config = { connection = "in_cluster", secret_types = { "*" } } }))
+  end)
+
+  it("describes the Secret type check: printable, no spaces or selector syntax, at most 253, or \"*\"", function()
+    local valid = validators.secret_types
+    for _, ok in ipairs({ "kubernetes.io/tls", "Opaque", "helm.sh/release.v1", "*", string.rep("a", 253) }) do
+      assert.is_true(valid(ok), ok)
+    end
+    for _, bad in ipairs({ "", "a b", "a,b", "type=x", "a!", "a\\b", "a\tb", "\200", string.rep("a", 254) }) do
+      assert.is_nil((valid(bad)), bad)
+    end
+  end)
+
   it("describes the namespace check: an RFC 1123 label of at most 63 characters, or \"*\"", function()
     local valid = validators.namespaces
     for _, ok in ipairs({ "web", "a", "team-1", "*", string.rep("a", 63) }) do

@@ -45,7 +45,7 @@ TEST_CASE("one namespace gives one scope, several give one each, * gives all nam
   auto all = config_of(settings).scopes;
   REQUIRE(all.size() == 1);
   REQUIRE(all[0].collection_path() == "/api/v1/secrets");
-  REQUIRE(all[0].selector_query() == "labelSelector=app%3Dweb");
+  REQUIRE(all[0].selector_query() == "labelSelector=app%3Dweb&fieldSelector=type%3Dkubernetes.io%2Ftls");
 }
 
 TEST_CASE("named Secrets get one scope each, with a field selector on the name", "[engine_config]") {
@@ -56,10 +56,10 @@ TEST_CASE("named Secrets get one scope each, with a field selector on the name",
   auto scopes = config_of(settings).scopes;
   REQUIRE(scopes.size() == 2);
   REQUIRE(scopes[0].collection_path() == "/api/v1/namespaces/web/secrets");
-  REQUIRE(scopes[0].selector_query() == "fieldSelector=metadata.name%3Da-tls");
+  REQUIRE(scopes[0].selector_query() == "fieldSelector=type%3Dkubernetes.io%2Ftls%2Cmetadata.name%3Da-tls");
   REQUIRE(scopes[1].collection_path() == "/api/v1/namespaces/other/secrets");
-  REQUIRE(scopes[1].contains("other/b-tls"));
-  REQUIRE_FALSE(scopes[1].contains("other/b-tls-2"));
+  REQUIRE(scopes[1].contains("other/b-tls", "kubernetes.io/tls"));
+  REQUIRE_FALSE(scopes[1].contains("other/b-tls-2", "kubernetes.io/tls"));
 }
 
 TEST_CASE("bad settings are refused with a message naming the setting or file", "[engine_config]") {
@@ -94,6 +94,37 @@ TEST_CASE("bad settings are refused with a message naming the setting or file", 
   many["namespaces"] = "a,b";
   many["secret_names"] = "x";
   REQUIRE_THAT(error_of(many), Catch::Contains("secret_names: \"x\" needs its namespace"));
+  REQUIRE(with("secret_types", "") == "secret_types must name at least one type (or \"*\" for every type)");
+  REQUIRE(with("secret_types", " , ") == "secret_types must name at least one type (or \"*\" for every type)");
+  REQUIRE(with("secret_types", "Opaque,*") == "secret_types: \"*\" means every type and must stand alone");
+  REQUIRE_THAT(with("secret_types", "type=x"), Catch::Contains("secret_types: \"type=x\" is not a Secret type"));
+  REQUIRE_THAT(with("secret_types", "my type"), Catch::Contains("secret_types: \"my type\" is not a Secret type"));
+  // certsync_config_set checks the value on its own, with the same message.
+  REQUIRE(certsync::check_config_entry("secret_types", "a!b").value_or("") ==
+          "secret_types: \"a!b\" is not a Secret type (printable, no spaces, no ',', '=', '!' or '\\', at most 253 "
+          "bytes)");
+  REQUIRE_FALSE(certsync::check_config_entry("secret_types", "kubernetes.io/tls, Opaque").has_value());
+}
+
+TEST_CASE("secret_types defaults to kubernetes.io/tls and gives one scope per type per place", "[engine_config]") {
+  ConfigTestDir dir;
+  auto settings = explicit_settings(dir);
+  settings["namespaces"] = "a,b";
+  auto scopes = config_of(settings).scopes;
+  REQUIRE(scopes.size() == 2);
+  for (const auto& scope : scopes) REQUIRE(scope.secret_type == "kubernetes.io/tls");
+  settings["secret_types"] = "kubernetes.io/tls, Opaque,Opaque";
+  scopes = config_of(settings).scopes;
+  REQUIRE(scopes.size() == 4);
+  REQUIRE(scopes[0].describe() == "namespace a, type kubernetes.io/tls");
+  REQUIRE(scopes[1].describe() == "namespace a, type Opaque");
+  REQUIRE(scopes[3].describe() == "namespace b, type Opaque");
+  REQUIRE(scopes[3].selector_query() == "fieldSelector=type%3DOpaque");
+  settings["secret_types"] = "*";
+  scopes = config_of(settings).scopes;
+  REQUIRE(scopes.size() == 2);
+  REQUIRE(scopes[0].secret_type.empty());
+  REQUIRE(scopes[0].selector_query().empty());
 }
 
 TEST_CASE("a kubeconfig source names the file and the context in its errors", "[engine_config]") {

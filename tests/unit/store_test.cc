@@ -122,6 +122,47 @@ TEST_CASE("under the remove policy a deletion is a change that says removed", "[
   REQUIRE(store.changes_since(0).changes.size() == 1);
 }
 
+TEST_CASE("a relist of one type's scope drops its own vanished Secrets and keeps the other type's", "[store]") {
+  // Two scopes of one namespace, as secret_types=kubernetes.io/tls,Opaque gives.
+  Store store(DeletionPolicy::kRemove, /*scope_count=*/2);
+  auto of_type = [](SecretUpdate update, const std::string& type) {
+    update.type = type;
+    return update;
+  };
+  auto type_scope = [](const std::string& type) {
+    return [type](const std::string&, const std::string& stored) { return stored == type; };
+  };
+  store.replace_all(0, type_scope("kubernetes.io/tls"),
+                    updates(of_type(accepted("ns/tls", "T1"), "kubernetes.io/tls"),
+                            of_type(accepted("ns/tls-gone", "G1"), "kubernetes.io/tls")));
+  store.replace_all(1, type_scope("Opaque"), updates(of_type(accepted("ns/opaque", "O1"), "Opaque")));
+  const uint64_t synced = store.generation();
+  // The TLS scope lists again: ns/tls-gone vanished; ns/opaque is not its business.
+  store.replace_all(0, type_scope("kubernetes.io/tls"),
+                    updates(of_type(accepted("ns/tls", "T1"), "kubernetes.io/tls")));
+  auto delta = store.changes_since(synced);
+  REQUIRE(delta.changes.size() == 1);
+  REQUIRE(delta.changes[0]->id == "ns/tls-gone");
+  REQUIRE(delta.changes[0]->removed);
+  std::map<std::string, std::string> types;
+  const auto status = store.status();  // kept alive while the loop walks it
+  for (const auto& secret : status["secrets"])
+    if (!secret["deleted"].get<bool>()) types[secret["id"].get<std::string>()] = secret["type"].get<std::string>();
+  REQUIRE(types == std::map<std::string, std::string>{{"ns/opaque", "Opaque"}, {"ns/tls", "kubernetes.io/tls"}});
+}
+
+TEST_CASE("a deletion seen by one type's watch leaves the Secret re-created with another type alone", "[store]") {
+  Store store(DeletionPolicy::kRemove);
+  SecretUpdate recreated = accepted("ns/app", "A2");
+  recreated.type = "Opaque";
+  store.replace_all(updates(std::move(recreated)));
+  // The kubernetes.io/tls watch reports the old Secret's deletion after the Opaque watch delivered the new one.
+  store.remove("ns/app", "7", "kubernetes.io/tls");
+  REQUIRE(store.changes_since(0).changes.size() == 1);
+  store.remove("ns/app", "8", "Opaque");
+  REQUIRE(store.changes_since(0).changes.empty());
+}
+
 TEST_CASE("a relist is one generation and drops what vanished (remove policy)", "[store]") {
   Store store(DeletionPolicy::kRemove);
   store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));
@@ -153,8 +194,8 @@ TEST_CASE("a delta older than the pruned tombstones answers with a full set", "[
 
 TEST_CASE("with several scopes the generation stays 0 until each has listed once", "[store]") {
   Store store(DeletionPolicy::kKeep, /*scope_count=*/2);
-  auto in_a = [](const std::string& id) { return id.rfind("a/", 0) == 0; };
-  auto in_b = [](const std::string& id) { return id.rfind("b/", 0) == 0; };
+  auto in_a = [](const std::string& id, const std::string&) { return id.rfind("a/", 0) == 0; };
+  auto in_b = [](const std::string& id, const std::string&) { return id.rfind("b/", 0) == 0; };
   store.replace_all(0, in_a, updates(accepted("a/x", "X1")));
   REQUIRE(store.generation() == 0);
   REQUIRE_FALSE(store.synced());
@@ -166,8 +207,8 @@ TEST_CASE("with several scopes the generation stays 0 until each has listed once
 
 TEST_CASE("a relist of one scope leaves the Secrets of the other scopes alone", "[store]") {
   Store store(DeletionPolicy::kRemove, /*scope_count=*/2);
-  auto in_a = [](const std::string& id) { return id.rfind("a/", 0) == 0; };
-  auto in_b = [](const std::string& id) { return id.rfind("b/", 0) == 0; };
+  auto in_a = [](const std::string& id, const std::string&) { return id.rfind("a/", 0) == 0; };
+  auto in_b = [](const std::string& id, const std::string&) { return id.rfind("b/", 0) == 0; };
   store.replace_all(0, in_a, updates(accepted("a/x", "X1")));
   store.replace_all(1, in_b, updates(accepted("b/y", "Y1")));
   store.replace_all(0, in_a, {});  // a/x vanished from scope a

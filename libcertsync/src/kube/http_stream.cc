@@ -15,12 +15,15 @@ struct TransferContext {
   const HttpStream::BodyHandler* on_body;
   HttpResponse* response;
   const HttpRequest* request;
+  std::atomic<uint64_t>* body_bytes;
   bool aborted = false;
 };
 
 size_t on_write(char* data, size_t size, size_t count, void* user) {
   auto* ctx = static_cast<TransferContext*>(user);
   const size_t bytes = size * count;
+  // Counted before the handler looks: what crossed the wire, kept or not.
+  ctx->body_bytes->fetch_add(bytes, std::memory_order_relaxed);
   if (!(*ctx->on_body)(ctx->response->status, std::string_view(data, bytes))) {
     ctx->aborted = true;
     return 0;  // makes curl fail the transfer with CURLE_WRITE_ERROR
@@ -150,7 +153,7 @@ HttpResponse HttpStream::get(const HttpRequest& request, const BodyHandler& on_b
     response.transport_error = "libcurl could not be initialised";
     return response;
   }
-  TransferContext ctx{&on_body, &response, &request};
+  TransferContext ctx{&on_body, &response, &request, &body_bytes_};
   curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
   std::string authorization;
   if (!request.bearer_token.empty()) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -57,10 +58,15 @@ class HttpStream {
   void interrupt();
   // Undoes interrupt() for the get() calls that follow. Not while one runs.
   void resume() { interrupted_.store(false); }
+  // Response body bytes received by every get() so far, as they arrive
+  // (error bodies too; headers not). Thread-safe: status reads it while a
+  // watch runs.
+  uint64_t body_bytes_received() const { return body_bytes_.load(std::memory_order_relaxed); }
 
  private:
   void* multi_;  // CURLM*, opaque here to keep curl out of the header
   std::atomic<bool> interrupted_{false};
+  std::atomic<uint64_t> body_bytes_{0};
 };
 
 }  // namespace certsync::kube

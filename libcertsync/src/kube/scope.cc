@@ -27,14 +27,16 @@ std::string Scope::collection_path() const {
 std::string Scope::selector_query() const {
   std::string query;
   if (!label_selector.empty()) query = "labelSelector=" + query_escape(label_selector);
-  if (!secret_name.empty()) {
-    if (!query.empty()) query += "&";
-    query += "fieldSelector=" + query_escape("metadata.name=" + secret_name);
-  }
+  // Field selector requirements are ANDed: one parameter, comma-separated.
+  std::string fields;
+  if (!secret_type.empty()) fields = "type=" + secret_type;
+  if (!secret_name.empty()) fields += (fields.empty() ? "" : ",") + std::string("metadata.name=") + secret_name;
+  if (!fields.empty()) query += (query.empty() ? "" : "&") + std::string("fieldSelector=") + query_escape(fields);
   return query;
 }
 
-bool Scope::contains(const std::string& id) const {
+bool Scope::contains(const std::string& id, const std::string& type) const {
+  if (!secret_type.empty() && type != secret_type) return false;
   if (namespace_name.empty()) return true;
   if (id.compare(0, namespace_name.size(), namespace_name) != 0 || id.size() <= namespace_name.size() ||
       id[namespace_name.size()] != '/')
@@ -46,6 +48,7 @@ std::string Scope::describe() const {
   std::string text = namespace_name.empty() ? "all namespaces"
                      : secret_name.empty()  ? "namespace " + namespace_name
                                             : "Secret " + namespace_name + "/" + secret_name;
+  text += secret_type.empty() ? ", any type" : ", type " + secret_type;
   if (!label_selector.empty()) text += " (labels " + label_selector + ")";
   return text;
 }

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 
+#include "kube/scope.h"
 #include "util/base64.h"
 
 namespace certsync::kube {
@@ -56,6 +57,9 @@ std::variant<Secret, std::string> decode_secret(const nlohmann::json& object) {
   if (const std::string* uid = string_field(*metadata, "uid")) secret.uid = *uid;
   if (const std::string* rv = string_field(*metadata, "resourceVersion")) secret.resource_version = *rv;
   if (const std::string* type = string_field(object, "type")) secret.type = *type;
+  // The API server stores a Secret created without a type as Opaque; the
+  // store compares types to tell which scope a Secret came from.
+  if (secret.type.empty()) secret.type = kDefaultSecretType;
   auto annotations = metadata->find("annotations");
   if (annotations != metadata->end() && annotations->is_object()) {
     if (const std::string* value = string_field(*annotations, kTemporaryCertificateAnnotation))

@@ -1,7 +1,9 @@
 // Secret: the parts of a Kubernetes Secret that certsync uses, decoded from
-// the API's JSON. Whether it is a TLS Secret is decided by its data keys, not
-// its type: cert-manager keeps the type of a Secret that existed before
-// (possibly Opaque), so any Secret holding tls.crt and tls.key counts.
+// the API's JSON. Which types are watched at all is the scope's business (the
+// secret_types setting, a server-side filter); within them, whether it is a
+// TLS Secret is decided by its data keys, not its type: cert-manager keeps
+// the type of a Secret that existed before (possibly Opaque), so a watched
+// Secret holding tls.crt and tls.key counts.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,7 +26,7 @@ struct Secret {
   std::string name;
   std::string uid;
   std::string resource_version;
-  std::string type;
+  std::string type;  // "Opaque" when the object names none, as the API server stores it
   bool has_tls_keys = false;  // data holds both tls.crt and tls.key
   std::string tls_crt;        // decoded PEM text
   SecretBytes tls_key;        // decoded PEM text

@@ -245,8 +245,9 @@ AttemptOutcome Watcher::list() {
   }
 
   const Scope& scope = scope_;
-  store_.replace_all(scope_index_, [&scope](const std::string& id) { return scope.contains(id); },
-                     std::move(updates));
+  store_.replace_all(
+      scope_index_, [&scope](const std::string& id, const std::string& type) { return scope.contains(id, type); },
+      std::move(updates));
   resource_version_ = list_resource_version;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
@@ -385,7 +386,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
     cleanse_secret_data(object);
     if (auto* secret = std::get_if<Secret>(&decoded)) {
       log_.push(LogLevel::kNotice, secret->id() + ": deleted (or no longer selected)");
-      store_.remove(secret->id(), rv);
+      store_.remove(secret->id(), rv, secret->type);
     }
   } else {
     record_error("decode", "watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");
@@ -413,6 +414,7 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object) {
   store::SecretUpdate update;
   update.id = secret.id();
   update.uid = secret.uid;
+  update.type = secret.type;
   update.observed_at_ms = unix_now_ms();
   update.resource_version = secret.resource_version;
   update.data_digest = secret.data_digest;
@@ -477,6 +479,7 @@ void Watcher::record_error(const std::string& kind, const std::string& message) 
 nlohmann::json Watcher::status() const {
   std::lock_guard<std::mutex> lock(status_mutex_);
   nlohmann::json out = {{"scope", scope_.describe()},
+                        {"secret_type", scope_.secret_type.empty() ? "*" : scope_.secret_type},
                         {"server", connection_->server},
                         {"state", state_},
                         {"up", down_since_ == 0},
@@ -490,6 +493,8 @@ nlohmann::json Watcher::status() const {
                         {"watches", watches_},
                         {"events", events_},
                         {"validations", validations_},
+                        // What crossed the wire for this scope: what secret_types saves.
+                        {"bytes_received", http_.body_bytes_received()},
                         {"errors", nlohmann::json::object()}};
   for (const auto& [kind, count] : errors_) out["errors"][kind] = count;
   if (!last_error_.empty()) out["last_error"] = {{"message", last_error_}, {"at", last_error_at_}};

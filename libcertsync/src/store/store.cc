@@ -88,8 +88,7 @@ void Store::apply(std::vector<SecretUpdate> updates) {
   if (changed && on_change_) on_change_();
 }
 
-void Store::replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
-                        std::vector<SecretUpdate> updates) {
+void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector<SecretUpdate> updates) {
   std::unique_lock<std::mutex> lock(mutex_);
   const uint64_t next = generation_ + 1;
   bool changed = false;
@@ -100,7 +99,7 @@ void Store::replace_all(size_t scope_index, const std::function<bool(const std::
   }
   std::vector<std::string> vanished;
   for (const auto& [id, entry] : entries_)
-    if (!entry.deleted && listed.count(id) == 0 && in_scope(id)) vanished.push_back(id);
+    if (!entry.deleted && listed.count(id) == 0 && in_scope(id, entry.type)) vanished.push_back(id);
   for (const auto& id : vanished) changed |= remove_locked(id, "", next);
   listed_scopes_.insert(scope_index);
   const bool now_synced = listed_scopes_.size() >= scope_count_;
@@ -115,10 +114,12 @@ void Store::replace_all(size_t scope_index, const std::function<bool(const std::
   if (raised && on_change_) on_change_();
 }
 
-void Store::remove(const std::string& id, const std::string& resource_version) {
+void Store::remove(const std::string& id, const std::string& resource_version, const std::string& type) {
   bool changed;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(id);
+    if (!type.empty() && it != entries_.end() && !it->second.type.empty() && it->second.type != type) return;
     changed = remove_locked(id, resource_version, generation_ + 1);
     if (changed) ++generation_;
     render_dirty_locked();
@@ -141,6 +142,7 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   touch_locked(update.id, entry);
   entry.deleted = false;
   if (!update.uid.empty()) entry.uid = update.uid;
+  if (!update.type.empty()) entry.type = update.type;
   entry.resource_version = update.resource_version;
   entry.data_digest = update.data_digest;
   if (update.refused) {
@@ -335,6 +337,7 @@ nlohmann::json Store::item_locked(const std::string& id, const Entry& entry, int
   nlohmann::json item = {{"id", id},
                          {"namespace", namespace_of(id)},
                          {"name", name_of(id)},
+                         {"type", entry.type},
                          {"uid", entry.uid},
                          {"resource_version", entry.resource_version},
                          {"deleted", entry.deleted},

@@ -33,6 +33,7 @@ enum class DeletionPolicy {
 struct SecretUpdate {
   std::string id;                 // "namespace/name"
   std::string uid;                // metadata.uid: tells a re-created Secret from the old one
+  std::string type;               // the Secret's type: which type's scope it belongs to
   std::string resource_version;
   // When the watcher received this version (Unix milliseconds): the start of
   // the event-to-served latency the plugin measures and logs.
@@ -95,16 +96,21 @@ class Store {
 
   // Applies updates from a WATCH event.
   void apply(std::vector<SecretUpdate> updates);
-  // Applies a complete LIST of one scope: Secrets of that scope (in_scope)
-  // absent from it count as deleted. The whole list becomes one generation,
-  // so no reader sees half of it.
-  void replace_all(size_t scope_index, const std::function<bool(const std::string& id)>& in_scope,
-                   std::vector<SecretUpdate> updates);
+  // Applies a complete LIST of one scope: Secrets of that scope (in_scope,
+  // asked with each stored Secret's id and last seen type) absent from it
+  // count as deleted; those of other scopes, e.g. the same namespace's
+  // Secrets of another type, stay. The whole list becomes one generation, so
+  // no reader sees half of it.
+  using InScope = std::function<bool(const std::string& id, const std::string& type)>;
+  void replace_all(size_t scope_index, const InScope& in_scope, std::vector<SecretUpdate> updates);
   void replace_all(std::vector<SecretUpdate> updates) {  // the only scope there is
-    replace_all(0, [](const std::string&) { return true; }, std::move(updates));
+    replace_all(0, [](const std::string&, const std::string&) { return true; }, std::move(updates));
   }
-  // A DELETED event (or a Secret that lost its TLS data).
-  void remove(const std::string& id, const std::string& resource_version);
+  // A DELETED event (or a Secret that lost its TLS data). With a type, a
+  // stored Secret of another type is left alone: it was deleted and created
+  // again with that type, and the other type's watch, which need not be in
+  // step with this one, has already delivered it.
+  void remove(const std::string& id, const std::string& resource_version, const std::string& type = "");
 
   // 0 until every scope has listed once: a reader never mistakes a partial
   // first sync for the whole truth. Reading also promotes deferred bundles
@@ -141,6 +147,7 @@ class Store {
  private:
   struct Entry {
     std::string uid;
+    std::string type;  // from the last version seen; a Secret's type is immutable
     std::shared_ptr<const tls::ValidBundle> served;
     SharedChange served_change;  // `served` as change sets hand it out
     std::optional<tls::ValidBundle> deferred;  // valid only from deferred->deferred_until

@@ -64,6 +64,7 @@ ConfigMap watch_settings(const Args& args) {
   }
   if (auto selector = args.value("--selector")) settings["label_selector"] = *selector;
   if (auto policy = args.value("--deletion-policy")) settings["deletion_policy"] = *policy;
+  if (auto types = args.value("--secret-types")) settings["secret_types"] = *types;
   for (const auto& [key, value] : settings) {
     if (auto error = check_config_entry(key, value)) throw UsageError(*error);
   }
@@ -90,7 +91,8 @@ Failure library_failure(int code, char* error, const char* fallback) {
 }  // namespace
 
 const char* const kWatchHelp =
-    "usage: certsync watch [connection flags] [-n NS[,NS...] | -A] [-l SELECTOR] [--json] [-v]\n"
+    "usage: certsync watch [connection flags] [-n NS[,NS...] | -A] [-l SELECTOR] [--secret-types T,...]\n"
+    "                      [--json] [-v]\n"
     "\n"
     "Runs the plugin's watcher (libcertsync, through its C ABI) and prints one line per\n"
     "decision: serving (at the first sync), accepted, refused (with its reason code),\n"
@@ -102,10 +104,12 @@ const char* const kWatchHelp =
     "  -A, --all-namespaces     one watch for every namespace\n"
     "  -l, --selector SELECTOR  a label selector, e.g. app=web\n"
     "  --deletion-policy P      keep (default) or remove, as the plugin's setting\n"
+    "  --secret-types T[,T...]  Secret types to watch, as the plugin's secret_types\n"
+    "                           (default kubernetes.io/tls; \"*\": every type)\n"
     "  -v, --verbose            every library log record too (stderr; --json: stdout)\n";
 
 int run_watch(const Words& words, Context& context) {
-  FlagSpec spec{{"--namespace", "--selector", "--deletion-policy"},
+  FlagSpec spec{{"--namespace", "--selector", "--deletion-policy", "--secret-types"},
                 {"--all-namespaces", "--verbose"},
                 {{"-n", "--namespace"}, {"-A", "--all-namespaces"}, {"-l", "--selector"}, {"-v", "--verbose"}}};
   add_connection_flags(spec);
@@ -142,7 +146,9 @@ int run_watch(const Words& words, Context& context) {
   if (certsync_start(instance.cs, &error) != 0) throw library_failure(kInternal, error, "the watcher did not start");
   if (!context.json) {
     const std::string scope = settings["namespaces"] == "*" ? "all namespaces" : "namespace " + settings["namespaces"];
-    std::fprintf(stderr, "certsync: watching Secrets in %s%s at %s (%s); Ctrl-C stops\n", scope.c_str(),
+    const std::string types = settings.count("secret_types") ? settings["secret_types"] : "kubernetes.io/tls";
+    std::fprintf(stderr, "certsync: watching Secrets of type %s in %s%s at %s (%s); Ctrl-C stops\n", types.c_str(),
+                 scope.c_str(),
                  settings.count("label_selector") ? (" matching " + settings["label_selector"]).c_str() : "",
                  resolved.connection->server.c_str(), resolved.description.c_str());
   }

@@ -91,6 +91,7 @@ local reason_totals = {}  -- reason -> refusals summed over the Secrets
 -- that published them (workers at or past it serve them, unless they failed).
 local stale_watch = {}
 local stale_value = {}    -- id -> the stale-worker count last set
+local STALE_BATCH = 500
 
 -- The library's counters restart with each watcher this worker starts,
 -- and so does what the owner knows of each Secret's series.
@@ -220,7 +221,17 @@ function _M.update_node(dict, summary, reports, published_generation, ready, unp
       stale_watch[id] = stale_watch[id] or 0
     end
   end
-  for id, stamp in pairs(stale_watch) do
+  -- At most STALE_BATCH Secrets a call (one a second): after a first list
+  -- of 50,000 the counts settle over a few seconds instead of holding the
+  -- owner's event loop for one long tick.
+  local batch = {}
+  for id in pairs(failed) do batch[#batch + 1] = id end
+  for id in pairs(stale_watch) do
+    if #batch >= STALE_BATCH then break end
+    if not failed[id] then batch[#batch + 1] = id end
+  end
+  for _, id in ipairs(batch) do
+    local stamp = stale_watch[id]
     local stale = 0
     if stamp > oldest or failed[id] then
       for _, report in ipairs(reports) do

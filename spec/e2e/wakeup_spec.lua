@@ -69,3 +69,29 @@ describe("event-driven propagation", function()
     renew("after-reload")
   end)
 end)
+
+-- The poll is the safety net for a wake-up that never comes (a worker whose
+-- connection to the owner's socket broke, an owner that could not bind it):
+-- with no wake-ups at all, every renewal still reaches every worker within
+-- a few polls.
+describe("the poll without wake-ups", function()
+  local POLL_ONLY = 0.5  -- seconds
+  local stack
+
+  setup(function()
+    stack = stack_support.start({ workers = 2, settings = { poll_interval = tostring(POLL_ONLY), notify_socket = "" } })
+  end)
+
+  teardown(function() if stack then stack:stop() end end)
+
+  it("brings each renewal to every worker within a few polls", function()
+    stack.nginx:wait_every_worker_serves({}, 10)
+    local status = stack.nginx:status_table()
+    assert.is_nil(status.watcher.notify) -- no socket: nothing wakes anyone
+    for i = 1, 2 do
+      local cert = stack:cert("poll" .. i, { "app.example.test" })
+      stack.api:apply_tls_secret("app-tls", cert.crt, cert.key)
+      stack.nginx:wait_every_worker_serves({ [ID] = cert.serial }, 6 * POLL_ONLY + 2)
+    end
+  end)
+end)

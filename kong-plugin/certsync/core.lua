@@ -96,6 +96,7 @@ local state = {
   publisher = nil,         -- certsync.publisher, in the owner
   longest = { tick_ms = 0, ffi_ms = 0, ffi_call = nil }, -- the longest this worker held its event loop
   longest_reported = {},
+  behind = false,          -- converge stopped short of the published generation (it resumes at once)
 }
 -- Server name -> what to serve (certsync.sni_index); the certificate phase
 -- reads `names`, the timer updates it one bundle at a time.
@@ -178,9 +179,11 @@ local function timed(name, fn, ...)
 end
 
 local function drain_logs(watcher)
-  timed("log_pop", watcher.drain_logs, watcher, MAX_LOGS_PER_TICK, function(level, message)
+  for _ = 1, MAX_LOGS_PER_TICK do
+    local level, message = timed("log_pop", watcher.pop_log, watcher)
+    if not level then return end
     log(LEVELS[level] or NOTICE, message)
-  end)
+  end
 end
 
 local function start_watcher(dict)
@@ -405,48 +408,84 @@ local function take(dict, id, eager, first_load, now)
   end
 end
 
+-- Reads everything published (a worker's first load, or one that fell
+-- further behind than the change log reaches).
+local function rescan(dict, first_load, now)
+  local ids = propagation.published_ids(dict)
+  local listed = {}
+  for _, id in ipairs(ids) do
+    listed[id] = true
+    take(dict, id, false, first_load, now)
+  end
+  for id in pairs(index.bundles) do
+    if not listed[id] then index:remove(id) end
+  end
+end
+
+-- Follows the change log from the generation this worker serves, one
+-- publication at a time, for at most SLICE_MS: a worker that was busy while
+-- the owner published a first list of 10,000 in 300 slices catches up over
+-- several ticks, not in one long one. Returns the generation it reached, or
+-- nil when a log it needs is gone.
+local function follow_log(dict, from, to, first_load, now)
+  local deadline = clock.now_ms() + SLICE_MS
+  local at = from
+  while at < to do
+    local ids, from_full_set = propagation.changed_ids(dict, at + 1)
+    if not ids then return nil end
+    -- A renewal or two: parse now, the first handshake must not wait. A
+    -- first list or a relist (in slices of a few dozen): parse on first
+    -- use, or a worker would hold every certificate of the node parsed.
+    local eager = not from_full_set and #ids <= EAGER_PARSE_MAX
+    for _, id in ipairs(ids) do take(dict, id, eager, first_load, now) end
+    at = at + 1
+    if clock.now_ms() >= deadline then break end
+  end
+  return at
+end
+
 -- Every worker's share of a tick: converge on the published generation,
--- reading only what changed since the generation it serves.
+-- reading only what changed since the generation it serves. Returns true
+-- while it is still behind (run() comes back at once).
 local function converge(dict)
   local gen = propagation.published_generation(dict)
   if gen == state.local_gen then
     if state.report_due then report(dict) end
-    return
+    return false
   end
   local first_load = state.local_gen < 0
-  local ids, from_full_set = propagation.changed_between(dict, state.local_gen, gen)
-  local rescan = ids == nil
-  if rescan then ids = propagation.published_ids(dict) end
-  -- A renewal or two: parse now, the first handshake must not wait. A first
-  -- list or a relist (in slices of a few dozen): parse on first use, or a
-  -- worker would hold every certificate of the node parsed.
-  local eager = not rescan and not from_full_set and #ids <= EAGER_PARSE_MAX
   local now = ngx.now()
-  for _, id in ipairs(ids) do take(dict, id, eager, first_load, now) end
-  if rescan then
-    local listed = {}
-    for _, id in ipairs(ids) do listed[id] = true end
-    for id in pairs(index.bundles) do
-      if not listed[id] then index:remove(id) end
-    end
+  local reached
+  if not first_load and gen - state.local_gen <= propagation.LOG_KEEP then
+    reached = follow_log(dict, state.local_gen, gen, first_load, now)
+  end
+  if not reached then
+    rescan(dict, first_load, now)
+    reached = gen
   end
   state.conflicts = index:conflicts()
   log_new_conflicts()
-  state.local_gen = gen
+  state.local_gen = reached
   ngx.update_time()
   state.converged_at = ngx.now()
   report(dict)
+  return reached < gen
 end
 
+-- Returns how long the owner's and the converging share took (ms), for
+-- the longest tick's record.
 local function work(dict)
   if ngx.worker.id() then worker_report.heartbeat(dict, ngx.worker.id()) end
   limiter:flush(ngx.now())
+  local started = clock.now_ms()
   if hold_lease(dict, ngx.worker.pid()) then
     own(dict)
   elseif state.watcher then
     stop_watcher(nil, "another worker holds the lease")
   end
-  converge(dict)
+  local owned = clock.now_ms()
+  state.behind = converge(dict)
+  return owned - started, clock.now_ms() - owned
 end
 
 -- Whether a file exists, without opening it (a Unix socket cannot be
@@ -538,10 +577,18 @@ local function run(premature)
       next_poll = ngx.now() + state.interval
       if state.settings then
         local started = clock.now_ms()
-        local ok, err = pcall(work, dict)
-        if not ok then log(ERR, "tick failed: ", err) end
+        local ok, own_ms, converge_ms = pcall(work, dict)
+        if not ok then log(ERR, "tick failed: ", own_ms) end
         local took = clock.now_ms() - started
-        if took > state.longest.tick_ms then state.longest.tick_ms = took end
+        if took > state.longest.tick_ms then
+          -- Which share of the tick it was, and how much memory Lua held:
+          -- a long tick with little of either was the garbage collector or
+          -- the machine.
+          state.longest.tick_ms = took
+          state.longest.tick_own_ms = ok and own_ms or nil
+          state.longest.tick_converge_ms = ok and converge_ms or nil
+          state.longest.tick_lua_kb = math.floor(collectgarbage("count"))
+        end
         if state.longest.tick_ms ~= state.longest_reported.tick_ms or
            state.longest.ffi_ms ~= state.longest_reported.ffi_ms then
           if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), state.longest) end
@@ -551,7 +598,7 @@ local function run(premature)
         drop_wake_connection() -- not configured (yet, or any more): nothing to wait for
       end
     end
-    if (state.publisher and state.publisher:busy()) or (state.feed and state.feed:busy()) then
+    if state.behind or (state.publisher and state.publisher:busy()) or (state.feed and state.feed:busy()) then
       -- A change set or a status is half published: let the event loop
       -- serve what waits, then carry on at once.
       ngx.sleep(0)

@@ -212,6 +212,14 @@ function Watcher:status_json()
   return take_string(lib.certsync_status_json(self.handle, lenbuf))
 end
 
+-- The oldest queued log record: level (a syslog number, 3 error … 7
+-- debug) and message, or nil when the queue is empty.
+function Watcher:pop_log()
+  local msg = take_string(lib.certsync_log_pop(self.handle, levelbuf, lenbuf))
+  if not msg then return nil end
+  return levelbuf[0], msg
+end
+
 -- Calls fn(level, message) for up to `max` queued log records; level is a
 -- syslog number (3 error … 7 debug). Returns how many were drained.
 function Watcher:drain_logs(max, fn)

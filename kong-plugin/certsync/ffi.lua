@@ -220,16 +220,4 @@ function Watcher:pop_log()
   return levelbuf[0], msg
 end
 
--- Calls fn(level, message) for up to `max` queued log records; level is a
--- syslog number (3 error … 7 debug). Returns how many were drained.
-function Watcher:drain_logs(max, fn)
-  for n = 1, max do
-    local msg = take_string(lib.certsync_log_pop(self.handle, levelbuf, lenbuf))
-    if not msg then return n - 1 end
-    fn(levelbuf[0], msg)
-  end
-  return max
-end
-
-
 return _M

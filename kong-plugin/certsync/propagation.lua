@@ -149,23 +149,4 @@ function _M.published_ids(dict)
   return ids
 end
 
--- Worker side: the ids that changed between `from` (exclusive) and `to`
--- (inclusive), and whether any came from a full set; nil when a log in
--- between is gone (read everything).
-function _M.changed_between(dict, from, to)
-  if from < 0 or to - from > _M.LOG_KEEP then return nil end
-  local seen, ids, any_full = {}, {}, false
-  for generation = from + 1, to do
-    local changed, full = _M.changed_ids(dict, generation)
-    -- A generation may have no log only when nothing was written for it
-    -- (never, today): treat a gap as lost track, to be safe.
-    if not changed then return nil end
-    any_full = any_full or full
-    for _, id in ipairs(changed) do
-      if not seen[id] then seen[id], ids[#ids + 1] = true, id end
-    end
-  end
-  return ids, any_full
-end
-
 return _M

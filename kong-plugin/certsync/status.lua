@@ -94,21 +94,24 @@ end
 function _M.build(view, this_worker, filters, dict)
   filters = filters or {}
   local library = view.library or {}
+  -- One read of the dict's keys (it locks the dict for every worker): the
+  -- Secrets' statuses, and the published bundles, which a worker serves the
+  -- moment they are published, before the owner writes their status.
+  local status_ids, published_ids
+  if filters.secret then
+    status_ids, published_ids = { filters.secret }, { filters.secret }
+  else
+    status_ids, published_ids = status_feed.secret_ids(dict, propagation.HEADER_PREFIX)
+  end
   local secrets, wanted = {}, {}
-  for _, id in ipairs(filters.secret and { filters.secret } or status_feed.secret_ids(dict)) do
+  for _, id in ipairs(status_ids) do
     local secret = json.decode(status_feed.secret_text(dict, id))
     if type(secret) == "table" and matches(secret, filters) then
       secrets[#secrets + 1] = secret
-      wanted[secret.id] = true
+      wanted[#wanted + 1] = secret.id
     end
   end
-  local filtered = filters.sni or filters.secret
-  local ids = {}
-  if filtered then
-    for id in pairs(wanted) do ids[#ids + 1] = id end
-  else
-    ids = propagation.published_ids(dict)
-  end
+  local ids = filters.sni and wanted or published_ids
   local served = served_by_workers(dict, view.workers, ids)
   for _, secret in ipairs(secrets) do
     local current = type(secret.served) == "table" and secret.served.serial or nil

@@ -104,13 +104,19 @@ function _M.secret_text(dict, id)
   return dict:get(SECRET_PREFIX .. id)
 end
 
-function _M.secret_ids(dict)
-  local ids = {}
+-- Every id with a status, sorted; with `other_prefix`, also the ids of the
+-- keys under that prefix, from the same read of the dict's keys.
+function _M.secret_ids(dict, other_prefix)
+  local ids, others = {}, {}
   for _, key in ipairs(dict:get_keys(0)) do
-    if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then ids[#ids + 1] = key:sub(#SECRET_PREFIX + 1) end
+    if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then
+      ids[#ids + 1] = key:sub(#SECRET_PREFIX + 1)
+    elseif other_prefix and key:sub(1, #other_prefix) == other_prefix then
+      others[#others + 1] = key:sub(#other_prefix + 1)
+    end
   end
   table.sort(ids)
-  return ids
+  return ids, others
 end
 
 return _M

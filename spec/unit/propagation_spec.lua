@@ -22,10 +22,18 @@ local function publish(p, set, budget_ms)
   return report
 end
 
--- What a worker that serves generation `from` reads to reach the published one.
+-- What a worker that serves generation `from` reads, log by log, to reach
+-- the published one (as certsync.core follows it); nil when a log is gone.
 local function changed_since(dict, from)
-  local ids = propagation.changed_between(dict, from, propagation.published_generation(dict))
-  if ids then table.sort(ids) end
+  local seen, ids = {}, {}
+  for generation = from + 1, propagation.published_generation(dict) do
+    local changed = propagation.changed_ids(dict, generation)
+    if not changed then return nil end
+    for _, id in ipairs(changed) do
+      if not seen[id] then seen[id], ids[#ids + 1] = true, id end
+    end
+  end
+  table.sort(ids)
   return ids
 end
 

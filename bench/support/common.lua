@@ -9,6 +9,7 @@ local proc = require "spec.support.proc" -- declares clock_gettime
 local _M = {}
 
 _M.root = os.getenv("CERTSYNC_ROOT") or "."
+_M.build_dir = os.getenv("CERTSYNC_BUILD_DIR") or (_M.root .. "/build")
 
 -- "--quick", "--name value" options and the remaining words, as
 -- { quick = bool, name = value, rest = { ... } }; defaults fill the rest.

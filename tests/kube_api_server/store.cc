@@ -151,14 +151,15 @@ StoreResult SecretStore::get(const std::string &ns,
   return {std::nullopt, it->second};
 }
 
-std::map<SecretStore::Key, Json> SecretStore::state_at(uint64_t rv) const {
-  std::map<Key, Json> state = objects_;
+std::map<SecretStore::Key, const Json *> SecretStore::state_at(uint64_t rv) const {
+  std::map<Key, const Json *> state;
+  for (const auto &kv : objects_) state.emplace_hint(state.end(), kv.first, &kv.second);
   for (auto e = history_.rbegin(); e != history_.rend() && e->rv > rv; ++e) {
     const Key key = key_of(e->ns, e->name);
     if (e->prev.is_null()) {
       state.erase(key);
     } else {
-      state[key] = e->prev;
+      state[key] = &e->prev;
     }
   }
   return state;
@@ -224,28 +225,29 @@ StoreResult SecretStore::list(const ListQuery &q) const {
                          " (" + std::to_string(compacted_rv_) + ")"),
             Json()};
   }
-  const std::map<Key, Json> state = snapshot ? state_at(at) : objects_;
+  const std::map<Key, const Json *> state = state_at(snapshot ? at : current_rv_);
 
   const std::string prefix = q.ns.empty() ? "" : q.ns + "/";
   Json items = Json::array();
   std::string last_key;
   bool more = false;
   size_t remaining = 0;
-  for (auto it = prefix.empty() ? state.begin() : state.lower_bound(prefix);
+  // Keys sort by namespace then name, so a continued page starts at its key.
+  for (auto it = state.lower_bound(prefix + (continuing ? start : std::string()));
        it != state.end(); ++it) {
     if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) {
       break;
     }
     const std::string rel = list_key(q.ns, it->first);
     if (continuing && rel < start) continue;
-    if (!q.selector.matches(it->second)) continue;
+    if (!q.selector.matches(*it->second)) continue;
     if (q.limit > 0 && items.size() >= q.limit) {
       more = true;
       ++remaining;
       continue;
     }
     // Items of a list carry no kind/apiVersion on a real server.
-    Json item = it->second;
+    Json item = *it->second;
     item.erase("kind");
     item.erase("apiVersion");
     items.push_back(item);

@@ -125,7 +125,10 @@ class SecretStore {
   void record(Event event);  // caller holds mu_
   // The objects as they were at `rv` (caller holds mu_ and checked that the
   // history reaches back that far).
-  std::map<Key, Json> state_at(uint64_t rv) const;
+  // The objects as they were at `rv`, pointing into objects_ and the
+  // history (valid while mu_ is held): a page of a list then costs the page,
+  // not a copy of every Secret.
+  std::map<Key, const Json *> state_at(uint64_t rv) const;
   // The key a continue token carries: the name for a namespaced list,
   // "namespace/name" across all namespaces.
   static std::string list_key(const std::string &ns, const Key &key);

@@ -53,8 +53,10 @@ std::string check_bundle(const tls::ValidBundle& bundle) {
   if (bundle.chain_length < 1) return "accepted with an empty chain";
   if (!starts_with(bundle.cert_pem, "-----BEGIN CERTIFICATE-----\n"))
     return "cert_pem not normalised";
-  if (!starts_with(bundle.key_pem.view(), "-----BEGIN PRIVATE KEY-----\n")) {
-    return "key_pem is not PKCS#8 PEM";
+  if (!starts_with(bundle.key_pem.view(), "-----BEGIN PRIVATE KEY-----\n") &&
+      !starts_with(bundle.key_pem.view(), "-----BEGIN RSA PRIVATE KEY-----\n") &&
+      !starts_with(bundle.key_pem.view(), "-----BEGIN EC PRIVATE KEY-----\n")) {
+    return "key_pem is not one PEM key block";
   }
   if (bundle.fingerprint_sha256.size() != 64 || !lowercase_hex(bundle.fingerprint_sha256)) {
     return "bad fingerprint";

@@ -237,20 +237,40 @@ TEST_CASE("A key whose private half does not belong to its public half is refuse
   require_no_key_text(refused, broken.pkcs8_pem());
 }
 
-TEST_CASE("A PKCS#1 RSA key is accepted and re-encoded as PKCS#8", "[tls]") {
+TEST_CASE("A PKCS#1 RSA key is accepted and handed on as its own PEM block", "[tls]") {
   Pair pair = self_signed(KeyKind::kRsa2048);
   std::string pkcs1 = pair.key.traditional_pem();
   REQUIRE(pkcs1.rfind("-----BEGIN RSA PRIVATE KEY-----", 0) == 0);
   const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), pkcs1));
-  CHECK(bundle.key_pem.view() == pair.key.pkcs8_pem());
+  CHECK(bundle.key_pem.view() == pkcs1);
 }
 
-TEST_CASE("A SEC1 EC key is accepted and re-encoded as PKCS#8", "[tls]") {
+TEST_CASE("A SEC1 EC key is accepted and handed on as its own PEM block", "[tls]") {
   Pair pair = self_signed(KeyKind::kEcP256);
   std::string sec1 = pair.key.traditional_pem();
   REQUIRE(sec1.rfind("-----BEGIN EC PRIVATE KEY-----", 0) == 0);
   const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), sec1));
-  CHECK(bundle.key_pem.view() == pair.key.pkcs8_pem());
+  CHECK(bundle.key_pem.view() == sec1);
+}
+
+TEST_CASE("The key handed on is the key block alone, in 64-column lines, whatever surrounded it",
+          "[tls]") {
+  Pair pair = self_signed(KeyKind::kEcP256);
+  const std::string pkcs8 = pair.key.pkcs8_pem();
+  // The same key with a comment before it, CRLF line ends and 76-column base64 lines.
+  std::string base64;
+  {
+    const size_t from = pkcs8.find("-----\n") + 6;
+    const size_t to = pkcs8.find("-----END");
+    for (char c : pkcs8.substr(from, to - from)) {
+      if (c != '\n') base64 += c;
+    }
+  }
+  std::string reflowed = "a comment\r\n-----BEGIN PRIVATE KEY-----\r\n";
+  for (size_t i = 0; i < base64.size(); i += 76) reflowed += base64.substr(i, 76) + "\r\n";
+  reflowed += "-----END PRIVATE KEY-----\r\ntrailing text\r\n";
+  const ValidBundle bundle = require_valid(validate_bundle(pair.cert.pem(), reflowed));
+  CHECK(bundle.key_pem.view() == pkcs8);
 }
 
 TEST_CASE("A SEC1 key preceded by an EC PARAMETERS block is accepted", "[tls]") {

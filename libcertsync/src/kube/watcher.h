@@ -52,7 +52,8 @@ class Watcher {
   void run();
   AttemptOutcome list();
   AttemptOutcome watch();
-  std::optional<store::SecretUpdate> examine(nlohmann::json& object);
+  // `quiet`: a LIST's acceptances are summed up in one line, not one each.
+  std::optional<store::SecretUpdate> examine(nlohmann::json& object, bool quiet = false);
   // Returns false when the stream must be dropped; fills `outcome` then.
   bool handle_event(nlohmann::json& event, AttemptOutcome* outcome);
   HttpRequest make_request(const std::string& path_and_query);

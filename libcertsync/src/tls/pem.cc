@@ -293,4 +293,39 @@ std::string_view printable_label(std::string_view label) {
   return label;
 }
 
+SecretBytes encode(std::string_view label, const WipedBuffer& der) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr size_t kLine = 64;
+  const std::string begin = "-----BEGIN " + std::string(label) + "-----\n";
+  const std::string end = "-----END " + std::string(label) + "-----\n";
+  const size_t encoded = (der.size() + 2) / 3 * 4;
+  const size_t lines = (encoded + kLine - 1) / kLine;
+  // Sized once: growing would leave copies of the key behind in freed memory.
+  std::string text(begin.size() + encoded + lines + end.size(), '\0');
+  size_t at = 0;
+  auto put = [&text, &at](char c) { text[at++] = c; };
+  for (char c : begin) put(c);
+  const unsigned char* bytes = der.data();
+  size_t column = 0;
+  for (size_t i = 0; i < der.size(); i += 3) {
+    const size_t n = der.size() - i < 3 ? der.size() - i : 3;
+    uint32_t triple = static_cast<uint32_t>(bytes[i]) << 16;
+    if (n > 1) triple |= static_cast<uint32_t>(bytes[i + 1]) << 8;
+    if (n > 2) triple |= static_cast<uint32_t>(bytes[i + 2]);
+    put(kAlphabet[(triple >> 18) & 63]);
+    put(kAlphabet[(triple >> 12) & 63]);
+    put(n > 1 ? kAlphabet[(triple >> 6) & 63] : '=');
+    put(n > 2 ? kAlphabet[triple & 63] : '=');
+    column += 4;
+    if (column == kLine) {
+      put('\n');
+      column = 0;
+    }
+  }
+  if (column != 0) put('\n');
+  for (char c : end) put(c);
+  return SecretBytes::adopt(std::move(text));
+}
+
 }  // namespace certsync::tls::pem

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/secret_bytes.h"
+
 namespace certsync::tls::pem {
 
 // A fixed-size byte buffer that is wiped (OPENSSL_cleanse) when destroyed or
@@ -80,5 +82,10 @@ bool is_blank(std::string_view text);
 // The label if it is made of plain printable words (A-Z, 0-9, space, '-'; at
 // most 40 characters), otherwise an empty view: safe to put in a message.
 std::string_view printable_label(std::string_view label);
+
+// The PEM text of one block, "-----BEGIN LABEL-----", the DER in base64
+// lines of 64 characters, "-----END LABEL-----": the form OpenSSL's PEM
+// readers take. Written in place into cleansed memory, for private keys.
+SecretBytes encode(std::string_view label, const WipedBuffer& der);
 
 }  // namespace certsync::tls::pem

@@ -16,6 +16,14 @@ class SecretBytes {
  public:
   SecretBytes() = default;
   explicit SecretBytes(std::string_view bytes) : data_(bytes) {}
+  // Takes the string's heap buffer itself, so no copy of the bytes is left
+  // behind. For text longer than a string's inline buffer (15 bytes), as
+  // every PEM key is.
+  static SecretBytes adopt(std::string&& bytes) {
+    SecretBytes adopted;
+    adopted.data_ = std::move(bytes);
+    return adopted;
+  }
   SecretBytes(const SecretBytes& other) : data_(other.data_) {}
   SecretBytes(SecretBytes&& other) noexcept : data_(std::move(other.data_)) { other.wipe(); }
   SecretBytes& operator=(const SecretBytes& other) {

@@ -72,7 +72,10 @@ std::variant<std::shared_ptr<Engine>, std::string> Engine::acquire(const ConfigM
 }
 
 Engine::Engine(EngineConfig config)
-    : store_(config.deletion_policy, config.scopes.size()), notify_socket_(config.notify_socket) {
+    : store_(config.deletion_policy, config.scopes.size()),
+      notify_socket_(config.notify_socket),
+      insecure_skip_tls_verify_(config.connection->insecure_skip_tls_verify),
+      server_(config.connection->server) {
   // The owner's own worker waits on the socket too: an accepted change wakes
   // it to publish, and its publication (certsync_notify) wakes the others.
   store_.set_on_change([this] { wake_.notify(); });
@@ -95,6 +98,12 @@ Engine::~Engine() {
 void Engine::start() {
   std::lock_guard<std::mutex> lock(start_mutex_);
   if (starts_++ != 0) return;
+  if (insecure_skip_tls_verify_) {
+    // Said on every start, so it never scrolls out of sight for good.
+    log_.push(LogLevel::kWarn, "insecure_skip_tls_verify is on: the certificate of " + server_ +
+                                   " is not verified, so whoever can intercept the connection can read the "
+                                   "token and serve any certificate; set ca_file instead");
+  }
   if (!notify_socket_.empty()) {
     // Without the socket the workers still converge at their next poll.
     const std::string error = wake_.start(notify_socket_);

@@ -55,6 +55,8 @@ class Engine {
   LogQueue log_;
   store::Store store_;
   const std::string notify_socket_;
+  const bool insecure_skip_tls_verify_;
+  const std::string server_;
   WakeServer wake_;
   std::vector<std::unique_ptr<kube::Watcher>> watchers_;
   std::mutex start_mutex_;

@@ -76,11 +76,24 @@ function _M.start(dir, opts)
   proc.write_file(dir .. "/conf/nginx.conf", conf)
   local env = {}
   for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. q(v) end
-  proc.check((#env > 0 and "env " .. table.concat(env, " ") .. " " or "") ..
-    "nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log")
-  proc.wait_until("nginx to write its pid", 10, function() return proc.read_file(dir .. "/logs/nginx.pid") end)
-  self.master_pid = tonumber(proc.read_file(dir .. "/logs/nginx.pid"))
+  self.start_command = (#env > 0 and "env " .. table.concat(env, " ") .. " " or "") ..
+    "nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log"
+  self:launch()
   return self
+end
+
+-- Starts the master from the written configuration and waits for its pid.
+function Nginx:launch()
+  proc.check(self.start_command)
+  proc.wait_until("nginx to write its pid", 10, function() return proc.read_file(self.dir .. "/logs/nginx.pid") end)
+  self.master_pid = tonumber(proc.read_file(self.dir .. "/logs/nginx.pid"))
+end
+
+-- A node restart: nginx stops and starts again with the same configuration,
+-- so, unlike a reload, the shared dict starts empty.
+function Nginx:restart()
+  self:stop()
+  self:launch()
 end
 
 function Nginx:worker_pids()

@@ -54,15 +54,35 @@ local function find_library(explicit)
     "); install the certsync rock or set the library path"
 end
 
--- Loads the library once per Lua VM. Returns true or nil, err.
+-- Loads the library once per Lua VM. Returns true or nil, err. A library
+-- preloaded from the default place gives way to an explicit path, as long
+-- as no instance was made from it.
+local loaded_path, instances_made = nil, false
 function _M.load(explicit_path)
-  if lib then return true end
+  if lib and (instances_made or not explicit_path or explicit_path == "" or explicit_path == loaded_path) then
+    return true
+  end
   local path, err = find_library(explicit_path)
   if not path then return nil, err end
   local ok, loaded = pcall(ffi.load, path)
   if not ok then return nil, "cannot load " .. path .. ": " .. tostring(loaded) end
-  lib = loaded
+  lib, loaded_path = loaded, path
   return true
+end
+
+-- The file the library was loaded from, or nil.
+function _M.library_path() return loaded_path end
+
+-- Loading the library maps it and what it links (libcurl and its own
+-- dependencies): 60 ms measured, which would stall the event loop of the
+-- worker that takes the lease, at start and again whenever the lease moves.
+-- Called where the host loads its modules before nginx forks (Kong requires
+-- plugin handlers in the master), every worker inherits it mapped. Nothing
+-- runs in the library until an instance is made and started (no thread, no
+-- curl_global_init), so the master and the `kong` CLI may load it safely.
+-- Failing here is silent: the worker loads it (and says why not) itself.
+function _M.preload(path)
+  if not lib then pcall(_M.load, path) end
 end
 
 local Watcher = {}
@@ -79,6 +99,7 @@ function _M.new(settings)
       return nil, take_error("invalid setting " .. tostring(key))
     end
   end
+  instances_made = true
   local handle = lib.certsync_new(cfg, errbuf)
   if handle == C_NULL then return nil, take_error("invalid configuration") end
   return setmetatable({ handle = ffi_gc(handle, lib.certsync_destroy) }, Watcher)

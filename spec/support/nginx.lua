@@ -44,7 +44,10 @@ function _M.start(dir, opts)
     opts.lua_cpath and ("  lua_package_cpath " .. string.format("%q", opts.lua_cpath .. ";;") .. ";") or "",
     opts.shared_dict == false and "" or ("  lua_shared_dict certsync " .. (opts.shared_dict_size or "16m") .. ";"),
     opts.extra_http or "",
-    opts.init_lua and ("  init_by_lua_block { " .. opts.init_lua .. " }") or "",
+    -- As Kong requires the plugin's handler: the library is mapped before
+    -- nginx forks (certsync.ffi.preload).
+    "  init_by_lua_block { " .. (opts.init_lua or
+      ("require('certsync.ffi').preload(" .. string.format("%q", opts.lib_path or "") .. ")")) .. " }",
     opts.http_lua or table.concat({
       "  init_worker_by_lua_block {",
       "    require('certsync.core').init_worker({",

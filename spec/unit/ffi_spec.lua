@@ -34,6 +34,27 @@ describe("the FFI binding", function()
     assert.is_true(proc.now() - started < 1)
   end)
 
+  it("preloads quietly, and gives way to an explicit path until an instance is made", function()
+    -- A module of its own: this file's other tests made instances already.
+    package.loaded["certsync.ffi"] = nil
+    local fresh = require "certsync.ffi"
+    package.loaded["certsync.ffi"] = certsync_ffi
+    fresh.preload("/nonexistent/libcertsync.so") -- no error: the worker will say why
+    assert.is_nil(fresh.library_path())
+    local copy = proc.tmpdir() .. "/libcertsync.so"
+    proc.check("cp " .. proc.shell_quote(lib_path) .. " " .. proc.shell_quote(copy))
+    fresh.preload(copy)
+    assert.equal(copy, fresh.library_path())
+    assert(fresh.load(lib_path)) -- the configured path wins over the preloaded one
+    assert.equal(lib_path, fresh.library_path())
+    local w = assert(fresh.new({ server = "https://127.0.0.1:1", namespace = "default",
+                                 insecure_skip_tls_verify = "true" }))
+    assert(fresh.load(copy)) -- an instance lives in the loaded one: it stays
+    assert.equal(lib_path, fresh.library_path())
+    w:destroy()
+    proc.run("rm -rf " .. proc.shell_quote(copy:match("^(.*)/")))
+  end)
+
   it("finds the library along package.cpath", function()
     local saved = package.cpath
     package.cpath = lib_path:gsub("libcertsync%.so$", "?.so") .. ";" .. saved

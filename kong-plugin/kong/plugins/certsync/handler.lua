@@ -2,6 +2,10 @@
 local core = require "certsync.core"
 local kong_config = require "certsync.kong_config"
 
+-- Kong requires this module in the master, before it forks: the workers
+-- inherit the library mapped (see certsync.ffi.preload).
+require("certsync.ffi").preload()
+
 local PLUGIN_NAME = "certsync"
 -- Kong 2.8 has no configure phase: its configuration is read from the DAO
 -- this often (DB-less: the declarative config; a /config push is picked up

@@ -492,8 +492,9 @@ local function report_uncovered(dict, now)
   local total = recorder:total()
   if total == state.uncovered_written then return end
   state.uncovered_at = now + STATUS_EVERY
+  local first = state.uncovered_written < 0 -- the series are created at 0
   for kind, n in pairs(recorder:take_deltas()) do
-    if n > 0 then metrics.uncovered_handshakes(UNCOVERED_LABELS[kind], n) end
+    if n > 0 or first then metrics.uncovered_handshakes(UNCOVERED_LABELS[kind], n) end
   end
   local ok, err = worker_report.uncovered(dict, worker_id, recorder:snapshot(ngx.worker.pid()))
   if not ok then

@@ -57,8 +57,6 @@ local WORKERS_KEY = "metrics:workers"  -- highest worker count seen, for removin
 local sinks = {}      -- { { [name] = metric object } } one per registry
 local counted = {}    -- counter series -> value last seen in this worker's library
 
-local UNCOVERED_KINDS = { "named", "none", "invalid" }
-
 -- Registers every family in each registry (call once per worker, in
 -- init_worker, as Kong's registry wants).
 function _M.init_worker(registries)
@@ -75,9 +73,6 @@ function _M.init_worker(registries)
     end
     sinks[#sinks + 1] = handles
   end
-  -- The uncovered counters exist from the start: a rate() needs a sample
-  -- before the first increase to see it.
-  for _, kind in ipairs(UNCOVERED_KINDS) do _M.uncovered_handshakes(kind, 0) end
 end
 
 local function each(name, method, ...)
@@ -296,7 +291,10 @@ end
 
 -- A worker's own share: handshakes no Secret covered since its last call.
 -- kind: "named" (a host name nothing covers), "none" (no server name) or
--- "invalid" (a server name that cannot be a host name).
+-- "invalid" (a server name that cannot be a host name). Called with 0 from
+-- a timer, not init_worker, to create the series before the first handshake
+-- (a rate() needs a sample before the first increase): Kong's registry
+-- refuses a counter before its own init_worker, which may come after ours.
 function _M.uncovered_handshakes(kind, count)
   each("certsync_uncovered_handshakes_total", "inc", count, { kind })
 end

@@ -124,6 +124,8 @@ local CONFIG_FIELDS = {
     "A watch silent for this long is dead and reopened (the API server sends a bookmark every minute)." },
   { "ready_watch_down_seconds", { type = "integer", required = true, default = 300, between = { 0, 86400 } },
     "GET /certsync/ready answers 503 once a watch has been down this long (0: never for that reason; serving goes on either way)." },
+  { "uncovered_names_max", { type = "integer", required = true, default = 100, between = { 0, 1000 } },
+    "Server names no watched Secret covers kept per worker with their handshake counts for the status (the most frequent; the others are counted together); 0 keeps counts only." },
   { "library_path", with(ABSOLUTE_PATH, {}),
     "Path of libcertsync.so; unset finds it along lua_package_cpath, where the rock installs it." },
 }

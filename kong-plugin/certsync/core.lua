@@ -29,6 +29,7 @@ local status_feed = require "certsync.status_feed"
 local readiness = require "certsync.readiness"
 local sni_index = require "certsync.sni_index"
 local status = require "certsync.status"
+local uncovered = require "certsync.uncovered"
 local unpublished = require "certsync.unpublished"
 local worker_report = require "certsync.worker_report"
 
@@ -40,6 +41,7 @@ local clear_certs = ssl.clear_certs
 local set_cert = ssl.set_cert
 local set_priv_key = ssl.set_priv_key
 local lookup = sni_index.lookup
+local ngx_now = ngx.now
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -97,12 +99,18 @@ local state = {
   longest = { tick_ms = 0, ffi_ms = 0, ffi_call = nil }, -- the longest this worker held its event loop
   longest_reported = {},
   behind = false,          -- converge stopped short of the published generation (it resumes at once)
+  uncovered_limit = uncovered.DEFAULT_LIMIT, -- names of uncovered handshakes kept (settings.uncovered_names_max)
+  uncovered_at = 0,        -- when this worker's uncovered handshakes may be reported next
+  uncovered_written = -1,  -- the count last reported (-1: not yet by this process)
 }
 -- Server name -> what to serve (certsync.sni_index); the certificate phase
 -- reads `names`, the timer updates it one bundle at a time.
 local index = sni_index.new()
 local names = index.names
 local shared_dict -- ngx.shared.certsync, once init_worker found it
+-- The handshakes this worker answered with the host's certificate
+-- (certsync.uncovered): the certificate phase counts, the timer reports.
+local recorder = uncovered.new(uncovered.DEFAULT_LIMIT, 0)
 
 -- What the host tells operators to change when a prerequisite is missing
 -- (plain nginx directives by default; the Kong handler passes kong.conf lines).
@@ -472,6 +480,30 @@ local function converge(dict)
   return reached < gen
 end
 
+-- This worker's uncovered handshakes: into the metrics and its report, at
+-- most every STATUS_EVERY seconds and only when there are new ones (or
+-- none was reported by this process yet, so that a respawned worker's
+-- report replaces its predecessor's at once).
+local UNCOVERED_LABELS = { named = "named", no_sni = "none", invalid = "invalid" }
+
+local function report_uncovered(dict, now)
+  local worker_id = ngx.worker.id()
+  if not worker_id or now < state.uncovered_at then return end
+  local total = recorder:total()
+  if total == state.uncovered_written then return end
+  state.uncovered_at = now + STATUS_EVERY
+  local first = state.uncovered_written < 0 -- the series are created at 0
+  for kind, n in pairs(recorder:take_deltas()) do
+    if n > 0 or first then metrics.uncovered_handshakes(UNCOVERED_LABELS[kind], n) end
+  end
+  local ok, err = worker_report.uncovered(dict, worker_id, recorder:snapshot(ngx.worker.pid()))
+  if not ok then
+    log(ERR, "cannot report this worker's uncovered handshakes: ", err)
+    return
+  end
+  state.uncovered_written = total
+end
+
 -- Returns how long the owner's and the converging share took (ms), for
 -- the longest tick's record.
 local function work(dict)
@@ -485,6 +517,7 @@ local function work(dict)
   end
   local owned = clock.now_ms()
   state.behind = converge(dict)
+  report_uncovered(dict, ngx.now())
   return owned - started, clock.now_ms() - owned
 end
 
@@ -634,8 +667,9 @@ end
 
 -- settings: { server, ca_file, token_file, namespace, deletion_policy, ... }
 -- (strings, see certsync.h) plus `lib_path` (optional), `poll_interval`
--- (seconds, default 0.2) and `ready_watch_down_seconds` (default 300). May be
--- nil and given later through configure().
+-- (seconds, default 0.2), `ready_watch_down_seconds` (default 300) and
+-- `uncovered_names_max` (default 100). May be nil and given later through
+-- configure().
 -- host (optional): what the host adds:
 --   shared_dict = "what to add", explain = function(err): a missing
 --     prerequisite names the host's own fix;
@@ -652,6 +686,7 @@ function _M.init_worker(settings, host)
     return nil, "no shared dict"
   end
   shared_dict = dict
+  recorder = uncovered.new(state.uncovered_limit, ngx.now())
   local ok_metrics, metrics_err = pcall(init_metrics, dict, host)
   if not ok_metrics then log(ERR, "cannot set up the metrics: ", metrics_err) end
   _M.configure(settings)
@@ -668,6 +703,10 @@ function _M.init_worker(settings, host)
   return true
 end
 
+-- Settings of the Lua side, not the library's.
+local HOST_SETTINGS = { lib_path = true, poll_interval = true, ready_watch_down_seconds = true,
+                        uncovered_names_max = true }
+
 -- (Re)configures; nil stops watching (e.g. the plugin was removed) but keeps
 -- serving what was already accepted.
 function _M.configure(settings)
@@ -681,9 +720,7 @@ function _M.configure(settings)
   local previous_key = state.settings_key
   local lib_settings = {}
   for k, v in pairs(settings) do
-    if k ~= "lib_path" and k ~= "poll_interval" and k ~= "ready_watch_down_seconds" then
-      lib_settings[k] = tostring(v)
-    end
+    if not HOST_SETTINGS[k] then lib_settings[k] = tostring(v) end
   end
   -- Where the owner's library wakes the workers: a Unix socket in nginx's
   -- prefix (Kong: /usr/local/kong/logs), the same for every worker of the
@@ -703,6 +740,12 @@ function _M.configure(settings)
   state.interval = tonumber(settings.poll_interval) or DEFAULT_INTERVAL
   state.notify_path = lib_settings.notify_socket
   state.watch_down_bound = tonumber(settings.ready_watch_down_seconds) or readiness.DEFAULT_WATCH_DOWN_SECONDS
+  local limit = tonumber(settings.uncovered_names_max) or uncovered.DEFAULT_LIMIT
+  if limit ~= state.uncovered_limit then
+    state.uncovered_limit = limit
+    recorder:resize(limit)
+    state.uncovered_written = -1 -- the report shows the new limit's table at once
+  end
   if state.settings_key ~= previous_key then state.retry_at = 0 end
 end
 
@@ -729,12 +772,17 @@ local function entry_for(name)
 end
 
 -- The certificate phase. Leaves the host's certificate alone unless a
--- watched Secret covers the requested name.
+-- watched Secret covers the requested name; a handshake left alone is
+-- counted (O(1), in this worker's memory only).
 function _M.certificate()
-  local name = server_name()
-  if not name then return end
+  local name, err = server_name()
+  if not name then
+    -- err: nginx could not tell (not the client's doing), so not counted.
+    if not err then recorder:without_sni() end
+    return
+  end
   local entry = lookup(names, name)
-  if not entry then return end
+  if not entry then return recorder:named(name, ngx_now()) end
   local first, second = entry.first, entry.second
   if not first.cert or (second and not second.cert) then
     -- The first handshake for this name in this worker.
@@ -777,7 +825,7 @@ function _M.status(filters)
   if not dict then return nil, "no shared dict \"" .. DICT_NAME .. "\": " .. fixes.shared_dict end
   return status.build(node_view(dict), {
     id = ngx.worker.id(), pid = ngx.worker.pid(), generation = state.local_gen,
-    conflicts = state.conflicts, served_for_sni = served_for_sni,
+    conflicts = state.conflicts, served_for_sni = served_for_sni, uncovered_limit = state.uncovered_limit,
   }, filters, dict)
 end
 

@@ -15,7 +15,8 @@ end
 -- Plugin field -> library setting, where the names differ.
 local RENAMED = { api_server = "server" }
 -- Fields that are not library settings.
-local HOST_ONLY = { connection = true, sync_interval_ms = true, library_path = true, ready_watch_down_seconds = true }
+local HOST_ONLY = { connection = true, sync_interval_ms = true, library_path = true, ready_watch_down_seconds = true,
+                    uncovered_names_max = true }
 
 -- Returns the settings table certsync.core.configure() takes.
 function _M.settings_from(conf)
@@ -44,6 +45,7 @@ function _M.settings_from(conf)
   settings.lib_path = is_set(conf.library_path) and conf.library_path or nil
   settings.poll_interval = (tonumber(conf.sync_interval_ms) or 200) / 1000
   settings.ready_watch_down_seconds = tonumber(conf.ready_watch_down_seconds)
+  settings.uncovered_names_max = tonumber(conf.uncovered_names_max)
   return settings
 end
 

@@ -9,7 +9,7 @@
 -- publication, and each Secret's series as its status changes; every worker writes its own
 -- served generation and observes its own event-to-served latencies. Label
 -- sets are bounded: Secrets watched, scopes, reason codes, worker ids, HTTP
--- statuses; never a client's SNI.
+-- statuses, whether a handshake had a server name; never a client's SNI.
 local json = require "certsync.json"
 
 local _M = {}
@@ -45,6 +45,9 @@ local FAMILIES = {
   { "gauge", "certsync_ready", "1 when GET /certsync/ready answers 200." },
   { "gauge", "certsync_secrets_unpublished",
     "Certificates accepted but not published to the workers: the shared dict \"certsync\" is too small." },
+  { "counter", "certsync_uncovered_handshakes_total",
+    "TLS handshakes no watched Secret covers (the host's certificate answered), by server name: named, none, invalid.",
+    { "sni" } },
 }
 _M.FAMILIES = FAMILIES
 
@@ -284,6 +287,16 @@ end
 -- A worker's own share: the generation it serves.
 function _M.update_worker(worker_id, generation)
   each("certsync_worker_generation_served", "set", generation, { tostring(worker_id) })
+end
+
+-- A worker's own share: handshakes no Secret covered since its last call.
+-- kind: "named" (a host name nothing covers), "none" (no server name) or
+-- "invalid" (a server name that cannot be a host name). Called with 0 from
+-- a timer, not init_worker, to create the series before the first handshake
+-- (a rate() needs a sample before the first increase): Kong's registry
+-- refuses a counter before its own init_worker, which may come after ours.
+function _M.uncovered_handshakes(kind, count)
+  each("certsync_uncovered_handshakes_total", "inc", count, { kind })
 end
 
 function _M.observe_latency(seconds)

@@ -8,6 +8,7 @@ local json = require "certsync.json"
 local propagation = require "certsync.propagation"
 local readiness = require "certsync.readiness"
 local status_feed = require "certsync.status_feed"
+local uncovered = require "certsync.uncovered"
 local unpublished = require "certsync.unpublished"
 local worker_report = require "certsync.worker_report"
 
@@ -89,8 +90,27 @@ local function served_by_workers(dict, workers, ids)
   return out
 end
 
+-- Handshakes no Secret covered: each worker's own counts, and the node's
+-- (certsync.uncovered.merge). Returns the node's view and { [worker id] = view }.
+local function uncovered_views(dict, workers, limit, sni)
+  local snapshots, per_worker = {}, {}
+  for _, w in ipairs(workers) do
+    local snapshot = worker_report.read_uncovered(dict, w)
+    snapshots[#snapshots + 1] = snapshot
+    local view = uncovered.worker_view(snapshot, sni)
+    if view then
+      view.names = json.array(view.names)
+      per_worker[w.id] = view
+    end
+  end
+  local node = uncovered.merge(snapshots, limit, sni)
+  node.names = json.array(node.names)
+  return node, per_worker
+end
+
 -- filters: { sni = NAME, secret = "ns/name" } (either may be nil).
--- this_worker: { id, pid, generation, conflicts, served_for_sni = fn(name) }.
+-- this_worker: { id, pid, generation, conflicts, served_for_sni = fn(name),
+--                uncovered_limit = names the node's uncovered list holds }.
 function _M.build(view, this_worker, filters, dict)
   filters = filters or {}
   local library = view.library or {}
@@ -124,6 +144,8 @@ function _M.build(view, this_worker, filters, dict)
     secret.workers_behind = json.array(behind)
     as_arrays(secret)
   end
+  local node_uncovered, worker_uncovered = uncovered_views(dict, view.workers,
+    this_worker.uncovered_limit or uncovered.DEFAULT_LIMIT, filters.sni)
   local workers = {}
   for _, w in ipairs(view.workers) do
     workers[#workers + 1] = {
@@ -131,6 +153,7 @@ function _M.build(view, this_worker, filters, dict)
       last_tick = w.last_tick, converged_at = w.converged_at, serials = served[w.id],
       bundles = w.bundles, failed = w.failed, longest = w.longest,
       behind = not w.missing and w.generation ~= view.published_generation,
+      uncovered = worker_uncovered[w.id],
     }
   end
   local watcher = {}
@@ -161,6 +184,8 @@ function _M.build(view, this_worker, filters, dict)
     watcher = watcher,
     workers = json.array(workers),
     secrets = json.array(secrets),
+    -- Handshakes the host's own certificate answered, and the names they asked for.
+    uncovered = node_uncovered,
     this_worker = {
       id = this_worker.id, pid = this_worker.pid, generation = this_worker.generation,
       conflicts = json.array(conflicts),

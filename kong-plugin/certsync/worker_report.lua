@@ -12,7 +12,9 @@
 --   "wh:<id>" the time of its last tick, every tick: a worker that stopped
 --             ticking (hung, or gone with a smaller worker_processes) is stale;
 --   "wl:<id>" the longest it held its event loop: its longest tick and its
---             longest library call (milliseconds, and which call), when they grow.
+--             longest library call (milliseconds, and which call), when they grow;
+--   "wu:<id>" its count of handshakes no Secret covered (certsync.uncovered),
+--             at most once a second while it grows; read by the status only.
 -- <id> is ngx.worker.id(), stable across respawns, so a restarted worker
 -- replaces its own entry.
 local json = require "certsync.json"
@@ -22,6 +24,7 @@ local _M = {}
 local REPORT_PREFIX = "w:"
 local HEARTBEAT_PREFIX = "wh:"
 local LONGEST_PREFIX = "wl:"
+local UNCOVERED_PREFIX = "wu:"
 _M.STALE_AFTER = 5  -- seconds without a tick after which a worker's report is not trusted
 
 -- failed: { [secret id] = serial } of the bundles this worker could not load.
@@ -40,6 +43,22 @@ end
 -- longest: { tick_ms, ffi_ms, ffi_call }.
 function _M.longest(dict, worker_id, longest)
   return dict:safe_set(LONGEST_PREFIX .. worker_id, json.encode(longest))
+end
+
+-- snapshot: certsync.uncovered's Recorder:snapshot().
+function _M.uncovered(dict, worker_id, snapshot)
+  snapshot.names = json.array(snapshot.names)
+  return dict:safe_set(UNCOVERED_PREFIX .. worker_id, json.encode(snapshot))
+end
+
+-- Worker `report`'s uncovered snapshot (decoded), or nil. A snapshot written
+-- by another process (the worker this one replaced, in its last tick) is
+-- not this worker's.
+function _M.read_uncovered(dict, report)
+  if report.missing then return nil end
+  local snapshot = json.decode(dict:get(UNCOVERED_PREFIX .. report.id))
+  if type(snapshot) ~= "table" or snapshot.pid ~= report.pid then return nil end
+  return snapshot
 end
 
 -- The reports of workers 0..count-1, in order; a worker that has not
@@ -73,7 +92,8 @@ end
 function _M.forget_beyond(dict, count)
   for _, key in ipairs(dict:get_keys(0)) do
     local id = tonumber(key:match("^" .. REPORT_PREFIX .. "(%d+)$") or key:match("^" .. HEARTBEAT_PREFIX .. "(%d+)$")
-                        or key:match("^" .. LONGEST_PREFIX .. "(%d+)$"))
+                        or key:match("^" .. LONGEST_PREFIX .. "(%d+)$")
+                        or key:match("^" .. UNCOVERED_PREFIX .. "(%d+)$"))
     if id and id >= count then dict:delete(key) end
   end
 end

@@ -214,6 +214,8 @@ for _, line in ipairs({ "2.8", "3.x" }) do
       assert.truthy(body:find('kong_certsync_watch_up{scope="namespace default, type kubernetes.io/tls"} 1', 1, true), body)
       assert.truthy(body:find('kong_certsync_worker_generation_served{worker="0"}', 1, true), body)
       assert.truthy(body:find('kong_certsync_worker_generation_served{worker="1"}', 1, true), body)
+      -- Created at 0 from the first tick, after Kong's prometheus has initialised in any order.
+      assert.truthy(body:find('kong_certsync_uncovered_handshakes_total{sni="named"}', 1, true), body)
       assert.is_nil(body:find('serial="' .. a.serial .. '"', 1, true)) -- A's info series went with A
       -- Each worker observed B's latency (counters reach the dict as Kong's do).
       local count = tonumber(body:match("kong_certsync_event_to_served_seconds_count (%d+)"))

@@ -29,6 +29,7 @@ local FAMILIES = {
   certsync_event_to_served_seconds = "histogram",
   certsync_ready = "gauge",
   certsync_secrets_unpublished = "gauge",
+  certsync_uncovered_handshakes_total = "counter",
 }
 
 -- The exporter's families and their types, { name = type }, as exposed under

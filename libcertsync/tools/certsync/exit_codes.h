@@ -25,9 +25,10 @@ inline constexpr const char* kExitCodeHelp =
     "  1  refused: the bundle fails validation; the reason code says why\n"
     "  2  usage: unknown verb or flag, missing or malformed value, unreadable input file\n"
     "  3  mismatch: probe saw a different leaf than the Secret's (or, with --require-verified,\n"
-    "     a chain that does not verify against --ca)\n"
+    "     a chain that does not verify against --ca); explain: a link of the name's chain is broken\n"
     "  4  unreachable: connection, TLS or API error (401, 403, 5xx, timeout); watch: never synced\n"
-    "  5  not found: no such Secret (HTTP 404), or it holds no tls.crt and tls.key\n"
+    "  5  not found: no such Secret (HTTP 404), or it holds no tls.crt and tls.key;\n"
+    "     explain: no watched Secret covers the name\n"
     "  6  config: the kubeconfig or in-cluster configuration cannot be used (e.g. an exec user)\n"
     "  7  internal error: a bug in certsync\n";
 

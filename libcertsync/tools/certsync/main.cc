@@ -28,6 +28,8 @@ constexpr const char* kOverview =
     "  watch    [-n NS | -A] [-l SELECTOR]                    stream each decision as it happens\n"
     "  probe    HOST:PORT --sni NAME [--expect-secret NS/NAME]\n"
     "                                                         the certificate served there, vs the Secret's\n"
+    "  explain  --sni NAME [--status URL]                     from a running node: what serves NAME, and\n"
+    "                                                         the first link that does not hold\n"
     "\n"
     "inspect, watch and probe --expect-secret connect like kubectl: --kubeconfig FILE\n"
     "[--context NAME], default $KUBECONFIG or ~/.kube/config; or --in-cluster.\n"
@@ -47,7 +49,8 @@ int dispatch(const std::string& verb, const Words& words, Context& context) {
   if (verb == "inspect") return run_inspect(words, context);
   if (verb == "watch") return run_watch(words, context);
   if (verb == "probe") return run_probe(words, context);
-  throw UsageError("unknown verb \"" + verb + "\" (check, inspect, watch, probe)");
+  if (verb == "explain") return run_explain(words, context);
+  throw UsageError("unknown verb \"" + verb + "\" (check, inspect, watch, probe, explain)");
 }
 
 }  // namespace

@@ -16,10 +16,12 @@ int run_check(const Words& words, Context& context);
 int run_inspect(const Words& words, Context& context);
 int run_watch(const Words& words, Context& context);
 int run_probe(const Words& words, Context& context);
+int run_explain(const Words& words, Context& context);
 
 extern const char* const kCheckHelp;
 extern const char* const kInspectHelp;
 extern const char* const kWatchHelp;
 extern const char* const kProbeHelp;
+extern const char* const kExplainHelp;
 
 }  // namespace certsync::cli

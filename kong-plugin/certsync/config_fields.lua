@@ -110,6 +110,8 @@ local CONFIG_FIELDS = {
     "Refuse a certificate whose chain does not verify to the Secret's ca.crt (when it has one)." },
   { "reorder_chain", { type = "boolean", required = true, default = false },
     "Re-sort a tls.crt whose intermediates are out of order instead of refusing it." },
+  { "complete_chain", { type = "boolean", required = true, default = false },
+    "Append to a tls.crt that lacks its leaf's issuer the intermediates the Secret's ca.crt holds (never a root); without it such a chain is served as it is and flagged chain_incomplete." },
   { "clock_skew_seconds", { type = "integer", required = true, default = 300, between = { 0, 86400 } },
     "A certificate whose notBefore is at most this far ahead is served now; later ones wait for notBefore." },
 

@@ -23,6 +23,9 @@ local FAMILIES = {
   { "gauge", "certsync_certificate_info",
     "The certificate served for a Secret (always 1): serial, issuer, key type.",
     { "secret", "serial", "issuer", "key_type" } },
+  { "gauge", "certsync_certificate_chain_incomplete",
+    "1 while the certificate served for a Secret lacks its issuer in tls.crt (clients without it cached fail).",
+    { "secret" } },
   { "gauge", "certsync_secret_refused",
     "1 while the latest version of a Secret is refused; its last good certificate keeps serving.",
     { "secret", "reason" } },
@@ -135,6 +138,7 @@ function _M.update_secret(dict, id, secret)
       now_served = true
       gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
       gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
+      if b.chain_incomplete == true then gauge("certsync_certificate_chain_incomplete", 1, { id }) end
       if stale_value[id] == nil then
         -- A new series; watch_stale() (the publication) makes it count.
         each("certsync_secret_stale_workers", "set", 0, { id })

@@ -26,7 +26,7 @@ const std::set<std::string>& known_keys() {
     k.insert({"in_cluster", "in_cluster_host", "in_cluster_port", "service_account_dir", "kubeconfig", "context",
               "namespace", "namespaces", "label_selector", "secret_names", "secret_types", "deletion_policy",
               "max_event_bytes", "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback",
-              "verify_chain", "reorder_chain", "server_names_annotation", "notify_socket"});
+              "verify_chain", "reorder_chain", "complete_chain", "server_names_annotation", "notify_socket"});
     return k;
   }();
   return keys;
@@ -230,7 +230,7 @@ std::optional<std::string> check_config_entry(const std::string& key, const std:
   if (key == "deletion_policy" && value != "keep" && value != "remove")
     return "deletion_policy must be \"keep\" or \"remove\" (got \"" + value + "\")";
   if ((key == "insecure_skip_tls_verify" || key == "in_cluster" || key == "cn_fallback" || key == "verify_chain" ||
-       key == "reorder_chain") &&
+       key == "reorder_chain" || key == "complete_chain") &&
       value != "true" && value != "false")
     return key + " must be \"true\" or \"false\" (got \"" + value + "\")";
   if (key == "max_event_bytes") return check_range(key, value, 1024, 64ull << 20, "bytes");
@@ -272,6 +272,7 @@ std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings
   validation.cn_fallback = get(settings, "cn_fallback") == "true";
   validation.verify_chain = get(settings, "verify_chain") == "true";
   validation.reorder_chain = get(settings, "reorder_chain") == "true";
+  validation.complete_chain = get(settings, "complete_chain") == "true";
   config.watch.honour_server_names_annotation = get(settings, "server_names_annotation") != "ignore";
   config.deletion_policy =
       get(settings, "deletion_policy") == "remove" ? store::DeletionPolicy::kRemove : store::DeletionPolicy::kKeep;

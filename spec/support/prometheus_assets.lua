@@ -15,6 +15,7 @@ _M.KONG_PREFIX = "kong_"
 local FAMILIES = {
   certsync_certificate_expiry_timestamp_seconds = "gauge",
   certsync_certificate_info = "gauge",
+  certsync_certificate_chain_incomplete = "gauge",
   certsync_secret_refused = "gauge",
   certsync_secret_refusals_total = "counter",
   certsync_refusals_total = "counter",

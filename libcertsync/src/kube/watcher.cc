@@ -472,6 +472,12 @@ std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object, bool
       log_.push(LogLevel::kInfo, update.id + ": accepted serial " + bundle.serial_hex + " for " + names +
                                        " (resourceVersion " + update.resource_version + ")");
     }
+    // Said even for a LIST's Secrets: it is about what clients get.
+    const std::string chain = tls::describe_chain(bundle);
+    if (!chain.empty()) {
+      log_.push(bundle.chain_incomplete ? LogLevel::kWarn : LogLevel::kNotice,
+                update.id + ": serial " + bundle.serial_hex + ": " + chain);
+    }
     update.accepted = std::move(bundle);
   }
   return update;

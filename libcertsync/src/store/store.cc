@@ -50,7 +50,10 @@ nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
           {"expired", bundle.expired},
           {"temporary", bundle.temporary},
           {"key_type", bundle.key_type},
-          {"chain_length", bundle.chain_length}};
+          {"chain_length", bundle.chain_length},
+          {"chain_incomplete", bundle.chain_incomplete},
+          {"chain_missing_issuer", bundle.chain_missing_issuer},
+          {"chain_completed", bundle.chain_completed}};
 }
 
 const char* state_of(bool deleted, bool refused, const tls::ValidBundle* served, bool deferred, int64_t now) {

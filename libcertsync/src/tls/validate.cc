@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "tls/cert_cache.h"
+#include "tls/chain_completion.h"
 #include "tls/key_decoder.h"
 #include "tls/ossl_ptr.h"
 #include "tls/pem.h"
@@ -507,13 +508,6 @@ std::optional<Refusal> check_key_signs(X509* leaf, EVP_PKEY* key) {
   return std::nullopt;
 }
 
-// True if `issuer` issued `subject`: names (and key identifiers) match and
-// the signature verifies.
-bool issued_by(X509* subject, X509* issuer) {
-  return X509_check_issued(issuer, subject) == X509_V_OK &&
-         X509_verify(subject, X509_get0_pubkey(issuer)) == 1;
-}
-
 // tls.crt lists the leaf, then its issuer, then that one's issuer, ...
 std::optional<Refusal> check_chain_order(const std::vector<X509Ptr>& chain) {
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
@@ -960,6 +954,10 @@ struct Findings {
   ServerNames names;
   std::optional<std::vector<std::string>> sni_override;
   bool chain_reordered = false;
+  bool chain_incomplete = false;
+  std::string chain_missing_issuer;
+  int chain_completable = 0;
+  int chain_completed = 0;
 };
 
 Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, SecretBytes key_pem,
@@ -1007,6 +1005,10 @@ Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, SecretBy
   }
   bundle.temporary = options.temporary_certificate_annotation || issued_by_cert_manager_local(leaf);
   bundle.chain_reordered = findings.chain_reordered;
+  bundle.chain_incomplete = findings.chain_incomplete;
+  bundle.chain_missing_issuer = std::move(findings.chain_missing_issuer);
+  bundle.chain_completable = findings.chain_completable;
+  bundle.chain_completed = findings.chain_completed;
 
   bundle.key_type = std::move(findings.key_type);
   bundle.chain_length = static_cast<int>(chain.size());
@@ -1014,6 +1016,25 @@ Checked<ValidBundle> describe_bundle(const std::vector<X509Ptr>& chain, SecretBy
 }
 
 // ---------------------------------------------------------------------------
+
+// An incomplete chain is served (clients with the intermediate cached
+// verify it) but flagged; with complete_chain the intermediates ca.crt holds
+// are appended, so they are checked and served like the rest of tls.crt.
+void note_chain_gap(std::vector<X509Ptr>& chain, const std::vector<X509Ptr>& ca, bool complete,
+                    Findings& findings) {
+  ChainGap gap = find_chain_gap(chain, ca);
+  if (!gap.incomplete) return;
+  if (complete && !gap.from_ca.empty()) {
+    findings.chain_completed = static_cast<int>(gap.from_ca.size());
+    for (X509Ptr& intermediate : gap.from_ca) chain.push_back(std::move(intermediate));
+    // ca.crt may stop short of a root too: what is then still missing above
+    // its last intermediate is not known, so the chain counts as complete.
+    return;
+  }
+  findings.chain_incomplete = true;
+  findings.chain_missing_issuer = name_rfc2253(X509_get_issuer_name(gap.top));
+  findings.chain_completable = static_cast<int>(gap.from_ca.size());
+}
 
 // The checks that need only tls.crt (and ca.crt), in order. On success the
 // chain is in order and `findings` holds the names.
@@ -1039,17 +1060,29 @@ std::optional<Refusal> check_certificates(std::vector<X509Ptr>& chain,
   }
 
   if (auto refused = check_extended_key_usage(leaf)) return refused;
+
+  // ca.crt is read when the chain is checked against it, or when it may hold
+  // an issuer tls.crt lacks. Unreadable, it refuses only the former.
+  std::vector<X509Ptr> ca;
+  const bool verify = options.verify_chain && !pem::is_blank(options.ca_pem);
+  if (verify || (!self_issued(chain.back().get()) && !pem::is_blank(options.ca_pem) &&
+                 options.ca_pem.size() <= options.max_input_bytes)) {
+    Checked<std::vector<X509Ptr>> parsed = parse_certificates(options.ca_pem, kCaCrt);
+    if (const Refusal* refused = refusal_of(parsed)) {
+      if (verify) return *refused;
+    } else {
+      ca = std::move(std::get<std::vector<X509Ptr>>(parsed));
+    }
+  }
+  note_chain_gap(chain, ca, options.complete_chain, findings);
+
   for (size_t i = 0; i < chain.size(); ++i) {
     if (auto refused = check_signature_digest(chain[i].get(), i)) return refused;
   }
   if (auto refused = check_rsa_key_size(leaf)) return refused;
 
-  if (options.verify_chain && !pem::is_blank(options.ca_pem)) {
-    Checked<std::vector<X509Ptr>> anchors = parse_certificates(options.ca_pem, kCaCrt);
-    if (const Refusal* refused = refusal_of(anchors)) return *refused;
-    if (auto refused = check_chain_to_ca(chain, std::get<std::vector<X509Ptr>>(anchors), now)) {
-      return refused;
-    }
+  if (verify) {
+    if (auto refused = check_chain_to_ca(chain, ca, now)) return refused;
   }
   return std::nullopt;
 }

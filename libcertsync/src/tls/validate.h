@@ -57,6 +57,9 @@ struct ValidationOptions {
   // Re-sort a tls.crt whose certificates are all one chain but out of order
   // (flagged chain_reordered) instead of refusing it with chain_order.
   bool reorder_chain = false;
+  // Append to a chain flagged chain_incomplete the intermediates ca.crt holds
+  // (never a root), and serve it complete (chain_completed counts them).
+  bool complete_chain = false;
 };
 
 // A bundle that passed every check. cert_pem and key_pem are normalised
@@ -86,6 +89,12 @@ struct ValidBundle {
   // certificate that is still valid.
   bool temporary = false;
   bool chain_reordered = false;  // reorder_chain re-sorted tls.crt
+  // tls.crt lacks an issuer clients need (see tls/chain_completion.h): served,
+  // but clients that do not have it cached fail to verify.
+  bool chain_incomplete = false;
+  std::string chain_missing_issuer;  // that issuer's subject, RFC 2253; empty when complete
+  int chain_completable = 0;         // intermediates of ca.crt complete_chain would append
+  int chain_completed = 0;           // intermediates complete_chain appended from ca.crt
   // Names of the leaf that cannot be used as an SNI (bad wildcard, bad
   // characters, an IP SAN of the wrong length), as found, with bytes outside
   // printable ASCII shown as \xHH.
@@ -104,5 +113,9 @@ using ValidationResult = std::variant<ValidBundle, Refusal>;
 
 ValidationResult validate_bundle(std::string_view cert_pem, std::string_view key_pem,
                                  const ValidationOptions& options = {});
+
+// What a bundle's chain_* fields mean, in words for the log and the CLI: ""
+// when the chain is complete as tls.crt gave it.
+std::string describe_chain(const ValidBundle& bundle);
 
 }  // namespace certsync::tls

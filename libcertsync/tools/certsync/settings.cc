@@ -44,6 +44,7 @@ const char* const kValidationFlagsHelp =
     "  --cn-fallback                     serve the subject CN when there is no subjectAltName\n"
     "  --verify-chain                    refuse a bundle that does not chain up to its ca.crt\n"
     "  --reorder-chain                   re-sort an out-of-order tls.crt instead of refusing it\n"
+    "  --complete-chain                  append the intermediates ca.crt holds when tls.crt lacks them\n"
     "  --ignore-server-names-annotation  server_names_annotation = ignore\n";
 
 const char* const kConnectionFlagsHelp =
@@ -56,7 +57,8 @@ const char* const kConnectionFlagsHelp =
 
 void add_validation_flags(FlagSpec& spec) {
   spec.valued.push_back("--clock-skew-seconds");
-  for (const char* flag : {"--cn-fallback", "--verify-chain", "--reorder-chain", "--ignore-server-names-annotation"})
+  for (const char* flag : {"--cn-fallback", "--verify-chain", "--reorder-chain", "--complete-chain",
+                           "--ignore-server-names-annotation"})
     spec.booleans.push_back(flag);
 }
 
@@ -66,6 +68,7 @@ ConfigMap validation_settings(const Args& args) {
   if (args.has("--cn-fallback")) settings["cn_fallback"] = "true";
   if (args.has("--verify-chain")) settings["verify_chain"] = "true";
   if (args.has("--reorder-chain")) settings["reorder_chain"] = "true";
+  if (args.has("--complete-chain")) settings["complete_chain"] = "true";
   if (args.has("--ignore-server-names-annotation")) settings["server_names_annotation"] = "ignore";
   for (const auto& [key, value] : settings) {
     if (auto error = check_config_entry(key, value)) throw UsageError(*error);

@@ -15,7 +15,7 @@
 
 namespace certsync::cli {
 
-// --clock-skew-seconds N, --cn-fallback, --verify-chain, --reorder-chain,
+// --clock-skew-seconds N, --cn-fallback, --verify-chain, --reorder-chain, --complete-chain,
 // --ignore-server-names-annotation: the plugin's validation settings.
 void add_validation_flags(FlagSpec& spec);
 extern const char* const kValidationFlagsHelp;

@@ -104,6 +104,8 @@ void add_verdict_fields(Fields& fields, const Verdict& verdict) {
                                 (b.expired ? ": EXPIRED, served only while nothing better exists" : ""));
     fields.add("chain", std::to_string(b.chain_length) + (b.chain_length == 1 ? " certificate" : " certificates") +
                             (b.chain_reordered ? ", re-sorted (reorder_chain)" : ""));
+    const std::string chain_note = tls::describe_chain(b);
+    if (!chain_note.empty()) fields.add(b.chain_incomplete ? "CHAIN INCOMPLETE" : "chain completed", chain_note);
     if (b.temporary)
       fields.add("temporary", "yes: cert-manager's placeholder; never replaces a valid real certificate");
   }

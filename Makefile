@@ -1,7 +1,7 @@
 # The verbs people type. The build is CMake's; this file only forwards.
 BUILD_DIR ?= build
 
-.PHONY: all test demo deps clean bench
+.PHONY: all test demo deps clean bench valgrind e2e-asan
 
 all:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -23,6 +23,18 @@ bench:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# valgrind memcheck over the library's unit tests: any definite or indirect
+# leak, invalid read or write, or use of uninitialised memory fails it.
+valgrind: all
+	valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
+	  --errors-for-leak-kinds=definite,indirect --track-origins=yes --error-exitcode=9 \
+	  $(BUILD_DIR)/tests/certsync_unit_tests
+
+# The nginx e2e specs with the library built with ASan + UBSan and preloaded
+# into nginx (see the script). SPECS= to run only some.
+e2e-asan:
+	CERTSYNC_BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/e2e-asan.sh $(SPECS)
 
 # ---------------------------------------------------------------------------
 # Fuzzing: libFuzzer targets in fuzz/, built with clang-14 in their own build

@@ -24,11 +24,16 @@ _M.MODES = {
   long = { rotations = 1000, broken_every = 4, reloads = 5, kills = 5, scope_changes = 5, clients = 3 },
 }
 
--- RSS bounds across the run (after warm-up to the end): the master holds no
--- certificate and must not grow; a worker holds the 24 bundles parsed, its
--- Lua heap and OpenSSL's caches, whose sizes do not depend on how many
--- rotations went by.
-_M.RSS_BOUNDS = { master_growth_kb = 4 * 1024, worker_growth_kb = 24 * 1024 }
+-- RSS bounds across the run (after warm-up to the end). The master holds no
+-- certificate, but a reload makes it run its configuration and init_by_lua
+-- again (a new Lua VM, the library preloaded), which takes ~7 MB the first
+-- time, once: from its first reload to the end it must not grow by more than
+-- master_after_reload_growth_kb, nor by more than master_growth_kb in all.
+-- A worker holds the 24 bundles parsed, its Lua heap and OpenSSL's caches,
+-- whose sizes do not depend on how many rotations went by: the largest
+-- worker's peak stays within worker_growth_kb of the largest at the start.
+_M.RSS_BOUNDS = { master_growth_kb = 16 * 1024, master_after_reload_growth_kb = 4 * 1024,
+                  worker_growth_kb = 24 * 1024 }
 
 local CLOCK_REALTIME = 0
 local ts = ffi.new("struct certsync_spec_timespec")
@@ -155,6 +160,7 @@ local function reload(self)
     return true
   end)
   wait_workers_settled(self, "after the reload")
+  self.master_after_reload_kb = self.master_after_reload_kb or memory.rss_kb(self.nginx.master_pid)
   return wall() - started
 end
 
@@ -324,7 +330,8 @@ function _M.run(opts)
       rotations = mode.rotations, broken_writes = broken, refusal_codes = self.refusal_codes,
       reloads = reloads, kills = kills, scope_changes = scopes,
       convergence = convergence, handshakes = judged, crash_lines = crash,
-      rss = { before = rss_before, after = rss_after, peak = rss_peak, bounds = _M.RSS_BOUNDS },
+      rss = { before = rss_before, after = rss_after, peak = rss_peak, bounds = _M.RSS_BOUNDS,
+              master_after_first_reload_kb = self.master_after_reload_kb },
       sweep = { leaks = leaks, keys = #keys, bytes = swept_bytes },
       dir = dir,
     }

@@ -75,7 +75,7 @@ function _M.broken(dir, label, kind, names, key_type, previous)
     local crt = dir .. "/" .. label .. "-truncated.crt"
     proc.write_file(crt, proc.read_file(fresh.crt) .. pem:sub(1, math.floor(#pem / 2)))
     return { kind = kind, crt = crt, key = fresh.key, serial = fresh.serial,
-             extra_keys = { other.key }, code = nil }
+             extra_keys = { other.key }, code = "cert_parse_error" }
   elseif kind == "expired" then
     local old = _M.expired(dir, label, names, key_type)
     return { kind = kind, crt = old.crt, key = old.key, serial = old.serial,

@@ -83,7 +83,7 @@ function _M.judge(records, timeline)
   end
   for _, r in ipairs(records) do
     v.per_sni[r.sni] = (v.per_sni[r.sni] or 0) + 1
-    local completed = r.appconnect and r.appconnect > 0 and r.serial ~= nil
+    local completed = r.appconnect and r.appconnect > 0 and r.serial
     if not completed then
       if cut_by_kill(r, timeline.kills) then
         v.cut_by_kill = v.cut_by_kill + 1

@@ -1,7 +1,7 @@
 # The verbs people type. The build is CMake's; this file only forwards.
 BUILD_DIR ?= build
 
-.PHONY: all test demo deps clean bench valgrind e2e-asan
+.PHONY: all test demo deps clean bench soak valgrind e2e-asan
 
 all:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -20,6 +20,18 @@ demo:
 # bench/results/latest.json. QUICK=1 for the few-minute version.
 bench:
 	CERTSYNC_BUILD_DIR=$(abspath $(BUILD_DIR)) QUICK=$(QUICK) bench/run.sh
+
+# The soak (tests/soak/README.md), run by hand: SOAK=long (default) is 1,000
+# rotations with 5 reloads, 5 SIGKILLs and 5 scope changes; SOAK=short is what
+# the test command runs (spec/e2e/soak_spec.lua). SOAK_HOST=kong-3.x (default),
+# kong-2.8 or nginx. The report goes to tests/soak/results/<mode>-<date>.json/.txt.
+SOAK ?= long
+SOAK_HOST ?= kong-3.x
+
+soak:
+	CERTSYNC_ROOT=$(CURDIR) CERTSYNC_BUILD_DIR=$(abspath $(BUILD_DIR)) SOAK=$(SOAK) SOAK_HOST=$(SOAK_HOST) \
+	  luajit -e 'package.path = "$(CURDIR)/?.lua;$(CURDIR)/kong-plugin/?.lua;$(abspath $(BUILD_DIR))/lua/?.lua;" .. package.path' \
+	  tests/soak/run.lua
 
 clean:
 	rm -rf $(BUILD_DIR)

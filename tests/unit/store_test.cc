@@ -258,6 +258,33 @@ TEST_CASE("cert-manager's temporary certificate does not replace a valid real on
   REQUIRE(expired.changes_since(0).changes[0]->serial == "TEMP");
 }
 
+TEST_CASE("an expired certificate does not replace a valid one; over an expired one it does", "[store]") {
+  Store store(DeletionPolicy::kKeep);
+  const int64_t now = 1000000;
+  store.set_clock([&] { return now; });
+  store.replace_all(updates(with(accepted("ns/a", "GOOD"), [&](auto& b) { b.not_after = now + 3600; })));
+  store.apply(updates(with(accepted("ns/a", "OLD"), [&](auto& b) {
+    b.not_after = now - 60;
+    b.expired = true;
+  })));
+  REQUIRE(store.generation() == 1);
+  REQUIRE(store.changes_since(0).changes[0]->serial == "GOOD");
+  REQUIRE(store.status()["secrets"][0]["refusal"]["code"] == "expired_certificate_not_served");
+  // A valid renewal after the refusal serves and clears it.
+  store.apply(updates(with(accepted("ns/a", "NEW"), [&](auto& b) { b.not_after = now + 7200; })));
+  REQUIRE(store.changes_since(1).changes[0]->serial == "NEW");
+  REQUIRE_FALSE(store.status()["secrets"][0].contains("refusal"));
+  // When what serves has expired too, the newer expired one is no worse.
+  Store lapsed(DeletionPolicy::kKeep);
+  lapsed.set_clock([&] { return now; });
+  lapsed.replace_all(updates(with(accepted("ns/a", "E1"), [&](auto& b) { b.not_after = now - 120; })));
+  lapsed.apply(updates(with(accepted("ns/a", "E2"), [&](auto& b) {
+    b.not_after = now - 60;
+    b.expired = true;
+  })));
+  REQUIRE(lapsed.changes_since(0).changes[0]->serial == "E2");
+}
+
 TEST_CASE("status names one state per Secret: kept_after_delete, refused, expired, deferred, serving", "[store]") {
   Store store(DeletionPolicy::kKeep);
   int64_t now = 1'000'000;

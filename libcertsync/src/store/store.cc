@@ -164,6 +164,17 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
                   update.resource_version);
     return false;
   }
+  if (bundle.expired && entry.served && entry.served->not_after > now) {
+    // A write of an expired certificate (a restored backup, a stuck issuer)
+    // would break every handshake: the one still valid keeps serving.
+    refuse_locked(entry,
+                  tls::Refusal{"expired_certificate_not_served",
+                               "certificate serial " + bundle.serial_hex +
+                                   " has expired and is not served while certificate serial " +
+                                   entry.served->serial_hex + " is still valid"},
+                  update.resource_version);
+    return false;
+  }
   entry.last_refusal.reset();
   entry.refused_resource_version.clear();
   entry.refused_since = 0;

@@ -3,7 +3,10 @@
 -- the flags that say where the chain of custody breaks:
 --
 --   renewal_overdue  renewalTime has passed and the Certificate is not
---                    Ready: issuance is failing while expiry comes closer
+--                    Ready, or its latest issuance failed (lastFailureTime
+--                    is set only then: cert-manager keeps Ready True while
+--                    the old certificate is valid): issuance is failing
+--                    while expiry comes closer
 --   not_served       the Secret's current certificate is not what every
 --                    worker serves (its latest version was refused, waits
 --                    for its notBefore, or workers are behind), with
@@ -56,7 +59,8 @@ function _M.join(certificate, secret, workers_behind, now, synced)
   for k, v in pairs(certificate) do entry[k] = v end
   entry.ready = ready_of(certificate)
   local renewal = tonumber(certificate.renewal_time) or 0
-  entry.renewal_overdue = renewal > 0 and now >= renewal and entry.ready.status ~= "True"
+  local failed = (tonumber(certificate.last_failure_time) or 0) > 0
+  entry.renewal_overdue = renewal > 0 and now >= renewal and (entry.ready.status ~= "True" or failed)
   if secret == nil then
     entry.secret_missing = synced and true or false
     entry.not_served = false

@@ -125,7 +125,9 @@ local function join_certificates(dict, view, secrets, served, filters)
   for _, c in ipairs(listed) do
     local secret = type(c) == "table" and by_id[c.secret] or nil
     if type(c) == "table" and (not filtered or secret or filters.secret == c.secret) then
-      local entry = certificates_join.join(c, secret, secret and #secret.workers_behind or 0, view.now, synced)
+      -- workers_behind is an array, or json.array's placeholder string when empty.
+      local behind = secret and type(secret.workers_behind) == "table" and #secret.workers_behind or 0
+      local entry = certificates_join.join(c, secret, behind, view.now, synced)
       local workers = {}
       for _, w in ipairs(view.workers) do
         if not w.missing then workers[#workers + 1] = { id = w.id, serial = served[w.id] and served[w.id][c.secret] } end

@@ -33,6 +33,7 @@ build = {
     },
     lua = {
       ["certsync.cdef"] = "build-rock/lua/certsync/cdef.lua",
+      ["certsync.certificates"] = "kong-plugin/certsync/certificates.lua",
       ["certsync.clock"] = "kong-plugin/certsync/clock.lua",
       ["certsync.config_fields"] = "kong-plugin/certsync/config_fields.lua",
       ["certsync.core"] = "kong-plugin/certsync/core.lua",

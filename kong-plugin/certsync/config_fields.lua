@@ -97,6 +97,8 @@ local CONFIG_FIELDS = {
   { "secret_types", { type = "array", required = true, default = { "kubernetes.io/tls" }, len_min = 1,
       elements = { type = "string", custom_validator = validate_secret_type } },
     "Secret types watched, filtered by the API server so others never reach Kong; one watch per type. Add \"Opaque\" when cert-manager writes into Opaque Secrets; [\"*\"] watches every type." },
+  { "cert_manager", { type = "string", required = true, default = "auto", one_of = { "auto", "off" } },
+    "auto: also watch the cert-manager Certificates of the watched namespaces (one more watch each) and show each beside its Secret in the status and metrics, where the CRD exists and RBAC allows list and watch (else one log line; serving is never affected); off: never ask." },
 
   -- What is served.
   { "server_names_annotation", { type = "string", required = true, default = "honour",

@@ -332,6 +332,8 @@ local function own(dict)
     local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
     metrics.update_node(dict, view.library, view.workers, view.published_generation, view.ready,
                         view.unpublished and view.unpublished.count or 0)
+    metrics.update_certificates(dict, view.library and view.library.cert_manager,
+                                status_feed.certificates_text(dict), view.library and view.library.synced == true, now)
   end
 end
 

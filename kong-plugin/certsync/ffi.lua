@@ -229,6 +229,16 @@ function Watcher:status_since(version)
   }, StatusDelta)
 end
 
+local versionbuf = ffi_new("uint64_t[1]")
+
+-- The cert-manager Certificates (a JSON array, see certsync.h) when they
+-- changed since `known`, and the version to pass next time; nil and the
+-- version when nothing changed.
+function Watcher:certificates_json(known)
+  local text = take_string(lib.certsync_certificates_json(self.handle, known or 0, versionbuf, lenbuf))
+  return text, tonumber(versionbuf[0])
+end
+
 function Watcher:status_json()
   return take_string(lib.certsync_status_json(self.handle, lenbuf))
 end

@@ -9,7 +9,9 @@
 -- publication, and each Secret's series as its status changes; every worker writes its own
 -- served generation and observes its own event-to-served latencies. Label
 -- sets are bounded: Secrets watched, scopes, reason codes, worker ids, HTTP
--- statuses, whether a handshake had a server name; never a client's SNI.
+-- statuses, whether a handshake had a server name, cert-manager
+-- Certificates ("namespace/name"); never a client's SNI.
+local certificates_join = require "certsync.certificates"
 local json = require "certsync.json"
 
 local _M = {}
@@ -48,6 +50,21 @@ local FAMILIES = {
   { "gauge", "certsync_ready", "1 when GET /certsync/ready answers 200." },
   { "gauge", "certsync_secrets_unpublished",
     "Certificates accepted but not published to the workers: the shared dict \"certsync\" is too small." },
+  { "gauge", "certsync_cert_manager_watching",
+    "1 while cert-manager Certificates are watched (the CRD exists and RBAC allows list and watch)." },
+  { "gauge", "certsync_certificate_ready", "1 while a cert-manager Certificate's Ready condition is True.",
+    { "certificate" } },
+  { "gauge", "certsync_certificate_renewal_overdue",
+    "1 while a Certificate's renewalTime has passed and it is not Ready: issuance is failing.", { "certificate" } },
+  { "gauge", "certsync_certificate_not_served_seconds",
+    "How long the certificate in a Certificate's Secret has not been what every worker serves, in seconds; 0 while it is.",
+    { "certificate" } },
+  { "gauge", "certsync_certificate_secret_missing",
+    "1 while the Secret a Certificate names is not one certsync watches.", { "certificate" } },
+  { "gauge", "certsync_certificate_not_after_timestamp_seconds",
+    "A Certificate's status.notAfter, in Unix seconds (0 until cert-manager sets it).", { "certificate" } },
+  { "gauge", "certsync_certificate_renewal_timestamp_seconds",
+    "A Certificate's status.renewalTime, in Unix seconds (0 until cert-manager sets it).", { "certificate" } },
   { "counter", "certsync_uncovered_handshakes_total",
     "TLS handshakes no watched Secret covers (the host's certificate answered), by server name: named, none, invalid.",
     { "sni" } },
@@ -90,7 +107,9 @@ end
 -- under "ms:<id>" (its label sets), so that whoever owns the watcher next
 -- can remove the series of a Secret that went away meanwhile.
 local SECRET_SERIES_PREFIX = "ms:"
-local secrets = {}   -- id -> { served = bool, refusals = { [reason] = n } }, in the owner
+-- id -> { served = bool, refusals = { [reason] = n }, facts = what
+-- certsync.certificates.join needs of its status }, in the owner
+local secrets = {}
 local served_count = 0
 local reason_totals = {}  -- reason -> refusals summed over the Secrets
 -- Secrets whose stale-worker count may still move: id -> the generation
@@ -103,6 +122,7 @@ local STALE_BATCH = 500
 -- and so does what the owner knows of each Secret's series.
 function _M.watcher_started()
   counted = {}
+  certificates_text, certificates_list, certificate_values = nil, {}, {}
   secrets, served_count, reason_totals, stale_watch, stale_value = {}, 0, {}, {}, {}
 end
 
@@ -174,7 +194,12 @@ function _M.update_secret(dict, id, secret)
     reason_totals[reason] = (reason_totals[reason] or 0) + n - (known.refusals[reason] or 0)
   end
   if secret then
-    secrets[id] = { served = now_served, refusals = refusals }
+    secrets[id] = { served = now_served, refusals = refusals, facts = {
+      state = secret.state,
+      served = type(secret.served) == "table" and { serial = secret.served.serial, since = secret.served.since } or nil,
+      deferred = type(secret.deferred) == "table" and { serial = secret.deferred.serial } or nil,
+      refusal = type(secret.refusal) == "table" and { since = secret.refusal.since } or nil,
+    } }
     dict:safe_set(key, json.encode(sets))
   else
     secrets[id] = nil
@@ -286,6 +311,68 @@ function _M.update_node(dict, summary, reports, published_generation, ready, unp
   end
   local text = json.encode(gauges)
   if text then dict:safe_set(SERIES_KEY, text) end
+end
+
+-- cert-manager Certificates, in the owner: the text the library gave last
+-- (decoded again only when it changes), the values written per series (a
+-- registry write only where one moved), and in the dict the ids written,
+-- so that the next owner removes the series of Certificates gone meanwhile.
+local CERTIFICATE_IDS_KEY = "metrics:certificates"
+local CERTIFICATE_FAMILIES = {
+  "certsync_certificate_ready", "certsync_certificate_renewal_overdue", "certsync_certificate_not_served_seconds",
+  "certsync_certificate_secret_missing", "certsync_certificate_not_after_timestamp_seconds",
+  "certsync_certificate_renewal_timestamp_seconds",
+}
+local certificates_text, certificates_list = nil, {}
+local certificate_values = {}  -- id -> { [family] = value last set }
+
+local function bool_number(b) return b and 1 or 0 end
+
+-- cert_manager: the library's summary.cert_manager; text: the Certificates'
+-- JSON (certsync.status_feed); synced: whether every Secret scope listed.
+function _M.update_certificates(dict, cert_manager, text, synced, now)
+  local watching = type(cert_manager) == "table" and cert_manager.watching == true and cert_manager.enabled ~= false
+  each("certsync_cert_manager_watching", "set", bool_number(watching))
+  if text ~= certificates_text then
+    certificates_text = text
+    local decoded = json.decode(text)
+    certificates_list = type(decoded) == "table" and decoded or {}
+  end
+  local seen, ids = {}, {}
+  for _, c in ipairs(certificates_list) do
+    if type(c) == "table" and type(c.id) == "string" then
+      local known = secrets[c.secret]
+      local entry = certificates_join.join(c, known and known.facts, stale_value[c.secret] or 0, now, synced)
+      local values = {
+        certsync_certificate_ready = bool_number(entry.ready.status == "True"),
+        certsync_certificate_renewal_overdue = bool_number(entry.renewal_overdue),
+        certsync_certificate_not_served_seconds = math.floor(entry.not_served_seconds),
+        certsync_certificate_secret_missing = bool_number(entry.secret_missing),
+        certsync_certificate_not_after_timestamp_seconds = tonumber(c.not_after) or 0,
+        certsync_certificate_renewal_timestamp_seconds = tonumber(c.renewal_time) or 0,
+      }
+      local last = certificate_values[c.id] or {}
+      for name, value in pairs(values) do
+        if last[name] ~= value then each(name, "set", value, { c.id }) end
+      end
+      certificate_values[c.id] = values
+      seen[c.id] = true
+      ids[#ids + 1] = c.id
+    end
+  end
+  local previous = json.decode(dict:get(CERTIFICATE_IDS_KEY))
+  for _, id in ipairs(type(previous) == "table" and previous or {}) do
+    if not seen[id] then
+      for _, name in ipairs(CERTIFICATE_FAMILIES) do each(name, "del", { id }) end
+      certificate_values[id] = nil
+    end
+  end
+  for id in pairs(certificate_values) do
+    if not seen[id] then certificate_values[id] = nil end
+  end
+  table.sort(ids)
+  local list = json.encode(json.array(ids))
+  if list and list ~= dict:get(CERTIFICATE_IDS_KEY) then dict:safe_set(CERTIFICATE_IDS_KEY, list) end
 end
 
 -- A worker's own share: the generation it serves.

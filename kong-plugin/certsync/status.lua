@@ -4,6 +4,7 @@
 -- owner's copy of the library's status, the workers' reports), encoded with
 -- cjson. Never holds key material: the library's status has none and the
 -- workers report serials only.
+local certificates_join = require "certsync.certificates"
 local json = require "certsync.json"
 local propagation = require "certsync.propagation"
 local readiness = require "certsync.readiness"
@@ -108,6 +109,37 @@ local function uncovered_views(dict, workers, limit, sni)
   return node, per_worker
 end
 
+-- The cert-manager Certificates (as the owner copied them from the
+-- library), each joined with its Secret among `secrets` and with what each
+-- worker serves of it; the first Certificate naming a Secret is also that
+-- Secret's `certificate`. Filtered, only the Certificates of the Secrets
+-- shown (and of the Secret asked for, even when it is missing).
+local function join_certificates(dict, view, secrets, served, filters)
+  local listed = json.decode(status_feed.certificates_text(dict))
+  if type(listed) ~= "table" then return {} end
+  local by_id = {}
+  for _, secret in ipairs(secrets) do by_id[secret.id] = secret end
+  local filtered = filters.sni or filters.secret
+  local synced = type(view.library) == "table" and view.library.synced == true
+  local out = {}
+  for _, c in ipairs(listed) do
+    local secret = type(c) == "table" and by_id[c.secret] or nil
+    if type(c) == "table" and (not filtered or secret or filters.secret == c.secret) then
+      -- workers_behind is an array, or json.array's placeholder string when empty.
+      local behind = secret and type(secret.workers_behind) == "table" and #secret.workers_behind or 0
+      local entry = certificates_join.join(c, secret, behind, view.now, synced)
+      local workers = {}
+      for _, w in ipairs(view.workers) do
+        if not w.missing then workers[#workers + 1] = { id = w.id, serial = served[w.id] and served[w.id][c.secret] } end
+      end
+      entry.workers = json.array(workers)
+      out[#out + 1] = entry
+      if secret and not secret.certificate then secret.certificate = entry end
+    end
+  end
+  return out
+end
+
 -- filters: { sni = NAME, secret = "ns/name" } (either may be nil).
 -- this_worker: { id, pid, generation, conflicts, served_for_sni = fn(name),
 --                uncovered_limit = names the node's uncovered list holds }.
@@ -144,6 +176,7 @@ function _M.build(view, this_worker, filters, dict)
     secret.workers_behind = json.array(behind)
     as_arrays(secret)
   end
+  local certificates = join_certificates(dict, view, secrets, served, filters)
   local node_uncovered, worker_uncovered = uncovered_views(dict, view.workers,
     this_worker.uncovered_limit or uncovered.DEFAULT_LIMIT, filters.sni)
   local workers = {}
@@ -158,8 +191,10 @@ function _M.build(view, this_worker, filters, dict)
   end
   local watcher = {}
   for k, v in pairs(library) do
-    if k ~= "secrets" then watcher[k] = v end
+    if k ~= "secrets" and k ~= "cert_manager" then watcher[k] = v end
   end
+  local cert_manager = type(library.cert_manager) == "table" and library.cert_manager or nil
+  if cert_manager and type(cert_manager.scopes) == "table" then cert_manager.scopes = json.array(cert_manager.scopes) end
   watcher.scopes = json.array(type(library.watchers) == "table" and library.watchers or {})
   watcher.watchers = nil
   watcher.published_at = view.library_at
@@ -184,6 +219,10 @@ function _M.build(view, this_worker, filters, dict)
     watcher = watcher,
     workers = json.array(workers),
     secrets = json.array(secrets),
+    -- cert-manager: whether its Certificates are watched (and why not), and
+    -- each one joined with its Secret and the workers (certsync.certificates).
+    cert_manager = cert_manager,
+    certificates = json.array(certificates),
     -- Handshakes the host's own certificate answered, and the names they asked for.
     uncovered = node_uncovered,
     this_worker = {

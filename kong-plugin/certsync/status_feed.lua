@@ -5,6 +5,8 @@
 --                  notify socket (or, while the watcher cannot start, why)
 --   "status_at"    when the owner last wrote it
 --   "s:<id>"       one Secret's status (JSON, no key material)
+--   "certificates" the cert-manager Certificates (a JSON array, see
+--                  certsync.h), written when they changed
 --
 -- The library hands out only the Secrets whose status changed since the
 -- version the feed last took (certsync_status_since), and the feed writes
@@ -18,6 +20,7 @@ local _M = {}
 _M.SUMMARY_KEY = "status"
 _M.SUMMARY_AT_KEY = "status_at"
 _M.SECRET_PREFIX = "s:"
+_M.CERTIFICATES_KEY = "certificates"
 local SECRET_PREFIX = _M.SECRET_PREFIX
 
 local Feed = {}
@@ -30,7 +33,7 @@ Feed.__index = Feed
 -- is nothing to look for, and reading every key of a large dict is not free.
 function _M.new(dict, on_secret, on_full_done, inherited)
   return setmetatable({ dict = dict, version = 0, job = nil, on_secret = on_secret,
-                        on_full_done = on_full_done, inherited = inherited }, Feed)
+                        on_full_done = on_full_done, inherited = inherited, certificates_version = 0 }, Feed)
 end
 
 function Feed:busy()
@@ -45,6 +48,15 @@ function Feed:take(watcher, timed)
   local ok
   ok, err = self.dict:safe_set(_M.SUMMARY_KEY, delta.summary)
   self.dict:safe_set(_M.SUMMARY_AT_KEY, ngx.now())
+  -- The Certificates only when they changed: one text for all of them.
+  local certificates, certificates_version
+  if watcher.certificates_json then
+    certificates, certificates_version = timed("certificates_json", watcher.certificates_json, watcher,
+                                               self.certificates_version)
+  end
+  if certificates then
+    if self.dict:safe_set(_M.CERTIFICATES_KEY, certificates) then self.certificates_version = certificates_version end
+  end
   if delta.count == 0 and not delta.full then
     self.version = delta.version
     delta:free()
@@ -97,6 +109,12 @@ function Feed:reset()
   if self.job then self.job.delta:free() end
   self.job = nil
   self.version = 0
+  self.certificates_version = 0
+end
+
+-- Reader side (any worker): the Certificates' JSON text, or nil.
+function _M.certificates_text(dict)
+  return dict:get(_M.CERTIFICATES_KEY)
 end
 
 -- Reader side (any worker): one Secret's status text, or every id.

@@ -106,6 +106,11 @@ typedef struct {
  *   max_event_bytes           largest WATCH event (default 4194304)
  *   idle_timeout_seconds      silence after which a watch is dead (default 180)
  *   list_page_size            LIST page size (default 500)
+ *   cert_manager              "auto" (default): also watch cert-manager's
+ *                             Certificates (cert-manager.io/v1) in the watched
+ *                             namespaces, where the CRD exists and RBAC allows
+ *                             list and watch (else one log line, and the
+ *                             status's cert_manager says why); "off": never
  *   notify_socket             a Unix socket path (at most 107 bytes) the library
  *                             listens on while started; every connection gets a
  *                             byte when something changed, so waiting workers
@@ -186,6 +191,15 @@ size_t certsync_status_count(const certsync_status_t *st);
 int certsync_status_get(const certsync_status_t *st, size_t index, const char **id, size_t *id_len,
                         const char **json, size_t *json_len);
 void certsync_status_free(certsync_status_t *st);
+
+/* certsync_certificates_json(cs, v, &version, &len): the cert-manager
+ * Certificates watched, as a JSON array (each: id, secret, ready and issuing
+ * conditions, not_before, not_after, renewal_time, last_failure_time,
+ * revision, ...; times in Unix seconds, 0 when unset), when their version
+ * differs from v; NULL when nothing changed since v (or on failure). *version
+ * gets the version to pass next time. Free the text with certsync_free().
+ * Whether they are watched at all is the status summary's cert_manager. */
+char *certsync_certificates_json(certsync_t *cs, uint64_t version, uint64_t *current, size_t *len);
 
 void certsync_free(void *ptr);
 

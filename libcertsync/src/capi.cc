@@ -207,6 +207,17 @@ CERTSYNC_EXPORT char* certsync_status_json(certsync_t* cs, size_t* len) {
                 [&] { return copy_out(cs->engine->status_json(), len); });
 }
 
+CERTSYNC_EXPORT char* certsync_certificates_json(certsync_t* cs, uint64_t known, uint64_t* version, size_t* len) {
+  if (len != nullptr) *len = 0;
+  if (cs == nullptr) return nullptr;
+  return fenced(nullptr, static_cast<char*>(nullptr), [&]() -> char* {
+    uint64_t current = 0;
+    auto text = cs->engine->certificates_json(known, &current);
+    if (version != nullptr) *version = current;
+    return text ? copy_out(*text, len) : nullptr;
+  });
+}
+
 CERTSYNC_EXPORT certsync_status_t* certsync_status_since(certsync_t* cs, uint64_t version, char** errptr) {
   if (cs == nullptr) {
     set_error(errptr, "certsync_status_since: a NULL handle");

@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "certmanager/certificate_kind.h"
+
 #include <curl/curl.h>
 
 #include <cstdlib>
@@ -75,13 +77,23 @@ Engine::Engine(EngineConfig config)
     : store_(config.deletion_policy, config.scopes.size()),
       notify_socket_(config.notify_socket),
       insecure_skip_tls_verify_(config.connection->insecure_skip_tls_verify),
-      server_(config.connection->server) {
+      server_(config.connection->server),
+      cert_manager_(config.cert_manager),
+      certificates_(config.cert_manager ? certificate_namespaces(config.scopes).size() : 0) {
   // The owner's own worker waits on the socket too: an accepted change wakes
   // it to publish, and its publication (certsync_notify) wakes the others.
   store_.set_on_change([this] { wake_.notify(); });
   for (size_t i = 0; i < config.scopes.size(); ++i) {
     watchers_.push_back(std::make_unique<kube::Watcher>(config.connection, config.scopes[i], i, config.watch,
                                                         store_, log_));
+  }
+  if (cert_manager_) {
+    const auto namespaces = certificate_namespaces(config.scopes);
+    for (size_t i = 0; i < namespaces.size(); ++i) {
+      certificate_watchers_.push_back(std::make_unique<kube::Watcher>(
+          config.connection, std::make_unique<certmanager::CertificateKind>(namespaces[i], i, certificates_, log_),
+          config.watch, log_));
+    }
   }
   std::lock_guard<std::mutex> lock(registry_mutex());
   registry().insert(this);
@@ -110,12 +122,14 @@ void Engine::start() {
     if (!error.empty()) log_.push(LogLevel::kWarn, error + "; workers fall back to polling");
   }
   for (auto& watcher : watchers_) watcher->start();
+  for (auto& watcher : certificate_watchers_) watcher->start();
 }
 
 void Engine::stop() {
   std::lock_guard<std::mutex> lock(start_mutex_);
   if (starts_ > 0 && --starts_ == 0) {
     for (auto& watcher : watchers_) watcher->stop();
+    for (auto& watcher : certificate_watchers_) watcher->stop();
     wake_.stop();
   }
 }
@@ -124,6 +138,7 @@ void Engine::stop_now() {
   std::lock_guard<std::mutex> lock(start_mutex_);
   starts_ = 0;
   for (auto& watcher : watchers_) watcher->stop();
+  for (auto& watcher : certificate_watchers_) watcher->stop();
   wake_.stop();
 }
 
@@ -132,14 +147,30 @@ void Engine::add_node_status(nlohmann::json& status) {
   for (const auto& watcher : watchers_) watchers.push_back(watcher->status());
   status["watchers"] = std::move(watchers);
   status["log_records_dropped"] = log_.dropped();
+  status["cert_manager"] = cert_manager_status();
   // How many workers wait on the notify socket: all of them, normally.
   if (!notify_socket_.empty())
     status["notify"] = {{"socket", notify_socket_}, {"connections", wake_.connections()}};
 }
 
+nlohmann::json Engine::cert_manager_status() const {
+  if (!cert_manager_) {
+    return {{"enabled", false}, {"watching", false}, {"reason", "turned off (cert_manager = off)"},
+            {"certificates", 0}, {"version", 0}, {"scopes", nlohmann::json::array()}};
+  }
+  nlohmann::json out = certificates_.summary();
+  out["enabled"] = true;
+  out["scopes"] = nlohmann::json::array();
+  for (const auto& watcher : certificate_watchers_) out["scopes"].push_back(watcher->status());
+  return out;
+}
+
 std::string Engine::status_json() {
   nlohmann::json status = store_.status();
   add_node_status(status);
+  uint64_t version = 0;
+  auto certificates = certificates_.certificates_json(0, &version);
+  status["certificates"] = certificates ? nlohmann::json::parse(*certificates) : nlohmann::json::array();
   return status.dump();
 }
 

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "certmanager/certificate_book.h"
 #include "engine_config.h"
 #include "kube/watcher.h"
 #include "store/store.h"
@@ -45,11 +46,17 @@ class Engine {
   // The node-wide part alone: generation, synced, watchers, notify; the
   // Secrets come through store().status_since().
   std::string status_summary_json();
+  // The cert-manager Certificates as JSON, when they changed since version
+  // `known` (null otherwise); see CertificateBook::certificates_json.
+  std::shared_ptr<const std::string> certificates_json(uint64_t known, uint64_t* version) {
+    return certificates_.certificates_json(known, version);
+  }
   // Wakes every worker waiting on the notify socket (no-op without one).
   void notify() { wake_.notify(); }
 
  private:
   void add_node_status(nlohmann::json& status);
+  nlohmann::json cert_manager_status() const;
   explicit Engine(EngineConfig config);
 
   LogQueue log_;
@@ -59,6 +66,12 @@ class Engine {
   const std::string server_;
   WakeServer wake_;
   std::vector<std::unique_ptr<kube::Watcher>> watchers_;
+  // cert-manager: one Certificate watch per namespace watched (or one for
+  // all), none with cert_manager = off; kept apart from watchers_, whose
+  // health the node's readiness depends on: these never affect serving.
+  const bool cert_manager_;
+  certmanager::CertificateBook certificates_;
+  std::vector<std::unique_ptr<kube::Watcher>> certificate_watchers_;
   std::mutex start_mutex_;
   int starts_ = 0;
 };

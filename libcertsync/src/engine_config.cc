@@ -26,7 +26,8 @@ const std::set<std::string>& known_keys() {
     k.insert({"in_cluster", "in_cluster_host", "in_cluster_port", "service_account_dir", "kubeconfig", "context",
               "namespace", "namespaces", "label_selector", "secret_names", "secret_types", "deletion_policy",
               "max_event_bytes", "idle_timeout_seconds", "list_page_size", "clock_skew_seconds", "cn_fallback",
-              "verify_chain", "reorder_chain", "complete_chain", "server_names_annotation", "notify_socket"});
+              "verify_chain", "reorder_chain", "complete_chain", "server_names_annotation", "notify_socket",
+              "cert_manager"});
     return k;
   }();
   return keys;
@@ -241,9 +242,20 @@ std::optional<std::string> check_config_entry(const std::string& key, const std:
     auto types = secret_types_from({{key, value}});
     if (auto* error = std::get_if<std::string>(&types)) return *error;
   }
+  if (key == "cert_manager" && value != "auto" && value != "off")
+    return "cert_manager must be \"auto\" or \"off\" (got \"" + value + "\")";
   if (key == "server_names_annotation" && value != "honour" && value != "ignore")
     return "server_names_annotation must be \"honour\" or \"ignore\" (got \"" + value + "\")";
   return std::nullopt;
+}
+
+std::vector<std::string> certificate_namespaces(const std::vector<kube::Scope>& scopes) {
+  std::vector<std::string> out;
+  for (const auto& scope : scopes) {
+    if (scope.namespace_name.empty()) return {""};
+    if (std::find(out.begin(), out.end(), scope.namespace_name) == out.end()) out.push_back(scope.namespace_name);
+  }
+  return out;
 }
 
 std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings) {
@@ -277,6 +289,7 @@ std::variant<EngineConfig, std::string> resolve_config(const ConfigMap& settings
   config.deletion_policy =
       get(settings, "deletion_policy") == "remove" ? store::DeletionPolicy::kRemove : store::DeletionPolicy::kKeep;
   config.notify_socket = get(settings, "notify_socket");
+  config.cert_manager = get(settings, "cert_manager") != "off";
   return config;
 }
 

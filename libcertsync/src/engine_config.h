@@ -40,7 +40,15 @@ struct EngineConfig {
   kube::WatchOptions watch;
   store::DeletionPolicy deletion_policy = store::DeletionPolicy::kKeep;
   std::string notify_socket;  // Unix socket path the workers wait on (util/wake_server.h); "" for none
+  // cert_manager = "auto" (default): also watch cert-manager's Certificates
+  // where the API has them and RBAC allows; "off": never ask.
+  bool cert_manager = true;
 };
+
+// The namespaces whose Certificates to watch for these Secret scopes: each
+// namespace once (the Secret types and names of a namespace share one), or
+// "" alone when a scope covers every namespace.
+std::vector<std::string> certificate_namespaces(const std::vector<kube::Scope>& scopes);
 
 // Checks one key and value on their own; returns an error naming the key.
 std::optional<std::string> check_config_entry(const std::string& key, const std::string& value);

@@ -1,4 +1,5 @@
 -- The project's Kubernetes API test server, driven with the real kubectl.
+local json = require "dkjson"
 local proc = require "spec.support.proc"
 local q = proc.shell_quote
 
@@ -67,6 +68,41 @@ function Server:apply_tls_secret(name, crt_file, key_file, namespace, extra)
   os.remove(path)
   if not ok then error("kubectl apply failed: " .. out, 2) end
   return out
+end
+
+-- Creates or updates a cert-manager Certificate that writes Secret
+-- `secret_name` (kubectl apply, as an operator does).
+function Server:apply_certificate(name, secret_name, namespace, dns_names)
+  local manifest = json.encode({
+    apiVersion = "cert-manager.io/v1", kind = "Certificate",
+    metadata = { name = name, namespace = namespace or "default" },
+    spec = { secretName = secret_name, dnsNames = dns_names or { "app.example.test" },
+             issuerRef = { name = "test-ca", kind = "ClusterIssuer" } },
+  })
+  local path = self.dir .. "/certificate-" .. name .. ".json"
+  proc.write_file(path, manifest)
+  local out, ok = self:kubectl("apply -f " .. q(path), namespace)
+  os.remove(path)
+  if not ok then error("kubectl apply failed: " .. out, 2) end
+  return out
+end
+
+-- Writes a Certificate's status as cert-manager's controllers do, through
+-- the status subresource (kubectl patch --subresource=status).
+-- status: the status object, e.g. { conditions = {...}, notAfter = "...", renewalTime = "...", revision = 2 }.
+function Server:set_certificate_status(name, status, namespace)
+  local patch = json.encode({ status = status })
+  local out, ok = self:kubectl("patch certificate " .. q(name) .. " --subresource=status --type=merge -p " ..
+                                 q(patch), namespace)
+  if not ok then error("kubectl patch --subresource=status failed: " .. out, 2) end
+  return out
+end
+
+-- Installs or removes cert-manager's CRD, or takes list/watch on it away:
+-- mode "served", "absent" or "forbidden".
+function Server:set_cert_manager(mode)
+  return proc.check(string.format("curl -sS -X POST --cacert %s -d %s %s/testing/cert-manager",
+    q(self.ca_file), q(json.encode({ mode = mode })), q(self.url)))
 end
 
 function Server:counters()

@@ -31,6 +31,13 @@ local FAMILIES = {
   certsync_ready = "gauge",
   certsync_secrets_unpublished = "gauge",
   certsync_uncovered_handshakes_total = "counter",
+  certsync_cert_manager_watching = "gauge",
+  certsync_certificate_ready = "gauge",
+  certsync_certificate_renewal_overdue = "gauge",
+  certsync_certificate_not_served_seconds = "gauge",
+  certsync_certificate_secret_missing = "gauge",
+  certsync_certificate_not_after_timestamp_seconds = "gauge",
+  certsync_certificate_renewal_timestamp_seconds = "gauge",
 }
 
 -- The exporter's families and their types, { name = type }, as exposed under

@@ -141,3 +141,57 @@ TEST_CASE("inspect: a bad command line is a usage error (exit 2)") {
   CHECK(run_cli({"inspect", "../secret"}).exit_code == 2);
   CHECK(run_cli({"inspect", "--in-cluster", "--kubeconfig", "x", "web"}).exit_code == 2);
 }
+
+TEST_CASE("inspect: the cert-manager Certificate that writes the Secret is shown beside it, or why it is not") {
+  TestServerProcess::Options options;
+  options.cert_manager = "served";
+  TestServerProcess server(options);
+  const std::string kubeconfig = kubeconfig_of(server);
+  const PemPair good = make_pair({"web.example.com"});
+  REQUIRE(server.put_tls_secret("default", "web", good.cert, good.key) / 100 == 2);
+  REQUIRE(server.put_tls_secret("default", "plain", good.cert, good.key) / 100 == 2);
+  nlohmann::json certificate = {
+      {"apiVersion", "cert-manager.io/v1"},
+      {"kind", "Certificate"},
+      {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+      {"spec", {{"secretName", "web"}, {"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}}};
+  REQUIRE(server.post_json("/apis/cert-manager.io/v1/namespaces/default/certificates", certificate.dump()) == 201);
+  certificate["status"] = {
+      {"conditions",
+       {{{"type", "Ready"}, {"status", "False"}, {"reason", "Failed"}, {"message", "the ACME order failed"}}}},
+      {"renewalTime", "2020-01-01T00:00:00Z"},
+      {"notAfter", "2020-02-01T00:00:00Z"},
+      {"revision", 3}};
+  REQUIRE(server.put_json("/apis/cert-manager.io/v1/namespaces/default/certificates/web/status",
+                          certificate.dump()) == 200);
+
+  const CliRun human = run_cli({"inspect", "--kubeconfig", kubeconfig, "web"});
+  INFO(human.out << human.err);
+  CHECK(human.exit_code == 0);  // the Secret's verdict decides, not the Certificate
+  CHECK(human.out.find("certificate   default/web (cert-manager, issuer ClusterIssuer/ca, revision 3)") !=
+        std::string::npos);
+  CHECK(human.out.find("ready         False (Failed): the ACME order failed") != std::string::npos);
+  CHECK(human.out.find("OVERDUE") != std::string::npos);
+
+  const auto doc = parse_json(run_cli({"inspect", "--kubeconfig", kubeconfig, "web", "--json"}).out);
+  REQUIRE(doc["cert_manager"]["certificates"].size() == 1);
+  CHECK(doc["cert_manager"]["certificates"][0]["id"] == "default/web");
+  CHECK(doc["cert_manager"]["certificates"][0]["renewal_overdue"] == true);
+  CHECK(doc["verdict"] == "accepted");
+
+  const CliRun none = run_cli({"inspect", "--kubeconfig", kubeconfig, "plain"});
+  CHECK(none.out.find("none (no cert-manager Certificate names this Secret)") != std::string::npos);
+
+  REQUIRE(server.post_json("/testing/cert-manager", R"({"mode":"forbidden"})") == 200);
+  const CliRun forbidden = run_cli({"inspect", "--kubeconfig", kubeconfig, "web"});
+  CHECK(forbidden.exit_code == 0);
+  CHECK(forbidden.out.find("unknown: RBAC does not allow list on certificates.cert-manager.io in namespace default") !=
+        std::string::npos);
+  // Without the CRD there is nothing to say to people who do not use cert-manager, but in --json.
+  REQUIRE(server.post_json("/testing/cert-manager", R"({"mode":"absent"})") == 200);
+  const CliRun absent = run_cli({"inspect", "--kubeconfig", kubeconfig, "web"});
+  CHECK(absent.exit_code == 0);
+  CHECK(absent.out.find("\ncertificate ") == std::string::npos);
+  CHECK(parse_json(run_cli({"inspect", "--kubeconfig", kubeconfig, "web", "--json"}).out)["cert_manager"]["note"] ==
+        "cert-manager's Certificate CRD is not installed (HTTP 404)");
+}

@@ -52,7 +52,8 @@ TestServerProcess::TestServerProcess(Options options) {
     const std::string bookmarks = std::to_string(options.bookmark_interval_ms);
     const std::string history = std::to_string(options.history);
     execl(KUBE_API_TEST_SERVER_PATH, KUBE_API_TEST_SERVER_PATH, "--dir", dir_.c_str(), "--port", "0",
-          "--bookmark-interval-ms", bookmarks.c_str(), "--history", history.c_str(), static_cast<char*>(nullptr));
+          "--bookmark-interval-ms", bookmarks.c_str(), "--history", history.c_str(), "--cert-manager",
+          options.cert_manager.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   if (!wait_until([&] { return !read_file(dir_ + "/server").empty(); }))

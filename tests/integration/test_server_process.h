@@ -21,6 +21,7 @@ class TestServerProcess {
   struct Options {
     long bookmark_interval_ms = 60000;
     long history = 1000;
+    std::string cert_manager = "absent";  // --cert-manager: absent, served or forbidden
   };
   explicit TestServerProcess(Options options);  // starts the server and waits until it listens
   TestServerProcess() : TestServerProcess(Options{}) {}
@@ -38,6 +39,8 @@ class TestServerProcess {
                       const std::string& key_pem, const std::string& labels_json = "{}");
   long delete_secret(const std::string& ns, const std::string& name);
   long post_json(const std::string& path, const std::string& body) { return request("POST", path, body); }
+  long put_json(const std::string& path, const std::string& body) { return request("PUT", path, body); }
+  long delete_path(const std::string& path) { return request("DELETE", path, ""); }
 
   // The /testing/ control endpoints (see tests/kube_api_server/README.md).
   nlohmann::json counters();

@@ -81,6 +81,7 @@ ApiServer::ApiServer(ServerContext &ctx, const TlsMaterial &tls)
 
   register_discovery_routes(s, ctx_);
   register_secret_routes(s, ctx_);
+  register_certificate_routes(s, ctx_);
   register_testing_routes(s, ctx_);
 
   // httplib calls this for every status >= 400, ours included; only fill in

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "output_files.h"
 #include "server_context.h"
+#include "certificate_object.h"
 #include "store.h"
 #include "tls_material.h"
 
@@ -83,11 +84,14 @@ int main(int argc, char **argv) {
   }
 
   SecretStore store(opts->history_limit);
+  SecretStore certificates(opts->history_limit, 100, certificate_kind());
   Counters counters;
   Faults faults;
   BearerAuth auth(token);
   ServerContext ctx{store, counters, faults, auth, dir, 0,
                     opts->bookmark_interval_ms};
+  ctx.certificates = &certificates;
+  ctx.cert_manager = cert_manager_mode(opts->cert_manager);
   ApiServer server(ctx, *tls);
   const int port = server.bind(opts->port);
   if (port <= 0) {
@@ -121,6 +125,7 @@ int main(int argc, char **argv) {
   // Order matters: wake and end the watches first, then stop accepting and
   // wait for the connection threads.
   store.shutdown();
+  certificates.shutdown();
   server.stop();
   accept_loop.join();
   ::unlink((dir + "/server").c_str());

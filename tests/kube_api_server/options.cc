@@ -20,8 +20,10 @@ const char *usage() {
   return "usage: kube-api-test-server --dir DIR [--port 0] [--token TOKEN]\n"
          "                            [--bookmark-interval-ms 60000] "
          "[--history 1000]\n"
+         "                            [--cert-manager absent|served|forbidden]\n"
          "\n"
-         "An HTTPS Kubernetes API server for Secrets, for tests and demos.\n"
+         "An HTTPS Kubernetes API server for Secrets (and cert-manager\n"
+         "Certificates with --cert-manager served), for tests and demos.\n"
          "Writes into DIR: ca.crt, server.crt, token, kubeconfig, pid, and,\n"
          "once it listens, port and server (the URL; poll for this one).\n"
          "Stops on SIGTERM or SIGINT.\n";
@@ -60,6 +62,14 @@ std::optional<Options> parse_options(int argc, char **argv, std::string &error,
       if (!take(o.dir)) return std::nullopt;
     } else if (arg == "--token") {
       if (!take(o.token)) return std::nullopt;
+    } else if (arg == "--cert-manager") {
+      if (!take(o.cert_manager)) return std::nullopt;
+      if (o.cert_manager != "absent" && o.cert_manager != "served" &&
+          o.cert_manager != "forbidden") {
+        error = "bad value for --cert-manager: " + o.cert_manager +
+                " (absent, served or forbidden)";
+        return std::nullopt;
+      }
     } else if (arg == "--port" || arg == "--bookmark-interval-ms" ||
                arg == "--history") {
       std::string text;

@@ -12,6 +12,10 @@ struct Options {
   std::string token;               // --token T; empty: random
   long bookmark_interval_ms = 60000;  // --bookmark-interval-ms N
   size_t history_limit = 1000;     // --history N: events kept for watches
+  // --cert-manager absent|served|forbidden: whether cert-manager's
+  // Certificate CRD is installed (absent: 404, as on a cluster without it)
+  // and whether the token may list and watch it (forbidden: 403).
+  std::string cert_manager = "absent";
 };
 
 const char *usage();

@@ -30,10 +30,14 @@ void register_secret_routes(httplib::Server &server, ServerContext &ctx);
 // /testing/...: counters, faults, token rotation, compaction. No auth.
 void register_testing_routes(httplib::Server &server, ServerContext &ctx);
 
-// Streams a watch of the Secrets in `ns` (all namespaces when empty).
-// Defined in routes_watch.cc.
+// /apis/cert-manager.io/v1/...certificates[/{name}[/status]], as the
+// cert-manager CRD serves them, or 404 / 403 as ctx.cert_manager says.
+void register_certificate_routes(httplib::Server &server, ServerContext &ctx);
+
+// Streams a watch of the objects of `store` (default: the Secrets) in `ns`
+// (all namespaces when empty). Defined in routes_watch.cc.
 void serve_watch(ServerContext &ctx, const httplib::Request &req,
                  httplib::Response &res, const std::string &ns,
-                 const FaultHit *fault);
+                 const FaultHit *fault, SecretStore *store = nullptr);
 
 }  // namespace kube_test

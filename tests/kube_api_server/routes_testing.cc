@@ -18,6 +18,7 @@
 //                                    {"count":10000,"keys":"mixed"}
 #include "http_helpers.h"
 #include "output_files.h"
+#include "certificate_object.h"
 #include "routes.h"
 #include "secret_generator.h"
 
@@ -92,8 +93,26 @@ void register_testing_routes(httplib::Server &server, ServerContext &ctx) {
   server.Post("/testing/close-watches",
               [&ctx](const httplib::Request &req, httplib::Response &res) {
                 ctx.store.close_watches();
+                if (ctx.certificates != nullptr) ctx.certificates->close_watches();
                 Json ok;
                 ok["closed"] = true;
+                send_json(req, res, 200, ok);
+              });
+  // {"mode":"absent"|"served"|"forbidden"}: install or remove cert-manager's
+  // CRD, or take list/watch on it away, while clients run.
+  server.Post("/testing/cert-manager",
+              [&ctx](const httplib::Request &req, httplib::Response &res) {
+                Json body = parse_body(req);
+                const std::string mode =
+                    body.is_object() ? body.value("mode", std::string()) : "";
+                if (mode != "absent" && mode != "served" && mode != "forbidden") {
+                  return send_error(req, res,
+                                    bad_request("mode must be absent, served or "
+                                                "forbidden"));
+                }
+                ctx.cert_manager = cert_manager_mode(mode);
+                Json ok;
+                ok["mode"] = mode;
                 send_json(req, res, 200, ok);
               });
   server.Post("/testing/generate",

@@ -33,6 +33,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 struct WatchStream {
   ServerContext *ctx = nullptr;
+  SecretStore *store = nullptr;  // what is watched: the Secrets or the Certificates
   WatchCursor cursor;
   std::vector<Json> initial;
   Json expired_status;  // non-null: the start RV was too old
@@ -45,15 +46,15 @@ struct WatchStream {
 // The annotation that pads an oversize event to the requested size.
 constexpr char kPaddingAnnotation[] = "kube-api-test-server/padding";
 
-Json bookmark(uint64_t rv) {
+Json bookmark(const ObjectKind &kind, uint64_t rv) {
   // Exactly the shape of sample 14: an empty Secret but for its
   // resourceVersion, and creationTimestamp null.
   Json meta;
   meta["resourceVersion"] = std::to_string(rv);
   meta["creationTimestamp"] = nullptr;
   Json obj;
-  obj["kind"] = "Secret";
-  obj["apiVersion"] = "v1";
+  obj["kind"] = kind.kind;
+  obj["apiVersion"] = kind.api_version;
   obj["metadata"] = meta;
   Json e;
   e["type"] = "BOOKMARK";
@@ -81,7 +82,7 @@ Json watch_event(const std::string &type, const Json &object) {
 // does not move past events it has not had yet.
 Json fault_object(const WatchStream &w, bool &existing) {
   std::optional<Json> found =
-      w.ctx->store.first_match(w.cursor.ns, w.cursor.selector);
+      w.store->first_match(w.cursor.ns, w.cursor.selector);
   existing = found.has_value();
   Json obj;
   if (found) {
@@ -95,7 +96,7 @@ Json fault_object(const WatchStream &w, bool &existing) {
     obj["type"] = "Opaque";
   }
   obj["metadata"]["resourceVersion"] = std::to_string(w.cursor.rv);
-  return canonical_secret(obj);
+  return w.store->canonical(obj);
 }
 
 // One event whose JSON is exactly `bytes` long (at least as long as it is
@@ -105,7 +106,7 @@ Json oversize_event(const WatchStream &w, size_t bytes) {
   bool existing = false;
   Json obj = fault_object(w, existing);
   obj["metadata"]["annotations"][kPaddingAnnotation] = "";
-  Json e = watch_event(existing ? "MODIFIED" : "ADDED", canonical_secret(obj));
+  Json e = watch_event(existing ? "MODIFIED" : "ADDED", w.store->canonical(obj));
   const size_t base = e.dump().size();
   if (bytes > base) {
     // 'x' needs no escaping: the padding adds exactly its own length.
@@ -178,8 +179,8 @@ bool run_stream(WatchStream &w, httplib::DataSink &sink) {
   // Bookmarks never claim a resourceVersion the store has not reached (a
   // watch started in the future stays silent, as in sample 18).
   auto send_bookmark = [&] {
-    if (w.cursor.rv > ctx.store.current_rv()) return true;
-    return send(bookmark(w.cursor.rv));
+    if (w.cursor.rv > w.store->current_rv()) return true;
+    return send(bookmark(w.store->kind(), w.cursor.rv));
   };
 
   std::vector<Json> events;
@@ -198,7 +199,7 @@ bool run_stream(WatchStream &w, httplib::DataSink &sink) {
     if (w.bookmarks) until = std::min(until, next_bookmark);
     events.clear();
     Json expired;
-    WatchWait st = ctx.store.next_events(w.cursor, until, events, expired);
+    WatchWait st = w.store->next_events(w.cursor, until, events, expired);
     if (st == WatchWait::kEvents) {
       for (const Json &e : events) {
         if (!send(e)) return false;
@@ -220,9 +221,10 @@ bool run_stream(WatchStream &w, httplib::DataSink &sink) {
 
 void serve_watch(ServerContext &ctx, const httplib::Request &req,
                  httplib::Response &res, const std::string &ns,
-                 const FaultHit *fault) {
+                 const FaultHit *fault, SecretStore *store) {
   auto w = std::make_shared<WatchStream>();
   w->ctx = &ctx;
+  w->store = store != nullptr ? store : &ctx.store;
   w->cursor.ns = ns;
   if (auto err = Selector::parse(param(req, "labelSelector"),
                                  param(req, "fieldSelector"),
@@ -251,7 +253,7 @@ void serve_watch(ServerContext &ctx, const httplib::Request &req,
   }
   // When the resourceVersion is too old, expired_status is set and the
   // stream carries the ERROR event.
-  ctx.store.start_watch(w->cursor, rv, w->initial, w->expired_status);
+  w->store->start_watch(w->cursor, rv, w->initial, w->expired_status);
   std::fprintf(stderr, "[kube-api-test-server] watch open ns=%s rv=%s -> %s\n",
                ns.empty() ? "*" : ns.c_str(), rv.empty() ? "\"\"" : rv.c_str(),
                w->expired_status.is_null()

@@ -18,11 +18,20 @@ Json failure_status(int code, const std::string &reason,
 
 namespace {
 
-Json name_details(const std::string &name) {
+// {"name", "group" (only for a named API group), "kind": the resource}, as
+// the real server writes details.
+Json name_details(const std::string &name, const std::string &resource,
+                  const std::string &group) {
   Json d;
   d["name"] = name;
-  d["kind"] = "secrets";
+  if (!group.empty()) d["group"] = group;
+  d["kind"] = resource;
   return d;
+}
+
+// `secrets`, or `certificates.cert-manager.io` for a resource of a group.
+std::string qualified(const std::string &resource, const std::string &group) {
+  return group.empty() ? resource : resource + "." + group;
 }
 
 }  // namespace
@@ -31,10 +40,12 @@ ApiError unauthorized() {
   return {401, failure_status(401, "Unauthorized", "Unauthorized")};
 }
 
-ApiError not_found(const std::string &name) {
+ApiError not_found(const std::string &name, const std::string &resource,
+                   const std::string &group) {
   return {404, failure_status(404, "NotFound",
-                              "secrets \"" + name + "\" not found",
-                              name_details(name))};
+                              qualified(resource, group) + " \"" + name +
+                                  "\" not found",
+                              name_details(name, resource, group))};
 }
 
 ApiError route_not_found() {
@@ -43,20 +54,24 @@ ApiError route_not_found() {
                               Json::object())};
 }
 
-ApiError already_exists(const std::string &name) {
+ApiError already_exists(const std::string &name, const std::string &resource,
+                        const std::string &group) {
   return {409, failure_status(409, "AlreadyExists",
-                              "secrets \"" + name + "\" already exists",
-                              name_details(name))};
+                              qualified(resource, group) + " \"" + name +
+                                  "\" already exists",
+                              name_details(name, resource, group))};
 }
 
-ApiError conflict(const std::string &name) {
+ApiError conflict(const std::string &name, const std::string &resource,
+                  const std::string &group) {
   // Wording of the real optimistic-concurrency failure.
   return {409, failure_status(
                    409, "Conflict",
-                   "Operation cannot be fulfilled on secrets \"" + name +
+                   "Operation cannot be fulfilled on " +
+                       qualified(resource, group) + " \"" + name +
                        "\": the object has been modified; please apply your "
                        "changes to the latest version and try again",
-                   name_details(name))};
+                   name_details(name, resource, group))};
 }
 
 ApiError bad_request(const std::string &message) {
@@ -82,7 +97,8 @@ ApiError method_not_allowed() {
 }
 
 ApiError invalid(const std::string &name,
-                 const std::vector<StatusCause> &causes) {
+                 const std::vector<StatusCause> &causes,
+                 const std::string &kind, const std::string &group) {
   // The real message joins "field: message" pairs, bracketed when several.
   std::string joined;
   Json jc = Json::array();
@@ -98,10 +114,12 @@ ApiError invalid(const std::string &name,
   if (causes.size() > 1) joined = "[" + joined + "]";
   Json d;
   d["name"] = name;
-  d["kind"] = "Secret";
+  if (!group.empty()) d["group"] = group;
+  d["kind"] = kind;
   d["causes"] = jc;
   return {422, failure_status(422, "Invalid",
-                              "Secret \"" + name + "\" is invalid: " + joined,
+                              qualified(kind, group) + " \"" + name +
+                                  "\" is invalid: " + joined,
                               d)};
 }
 
@@ -150,15 +168,18 @@ ApiError forbidden(const RequestTarget &t) {
   }
   Json d;
   if (!t.name.empty()) d["name"] = t.name;
-  d["kind"] = "secrets";
+  if (!t.group.empty()) d["group"] = t.group;
+  d["kind"] = t.resource_name;
+  const std::string full = qualified(t.resource_name, t.group);
   const std::string what =
-      t.name.empty() ? "secrets" : "secrets \"" + t.name + "\"";
+      t.name.empty() ? full : full + " \"" + t.name + "\"";
   const std::string where = t.ns.empty()
                                 ? " at the cluster scope"
                                 : " in the namespace \"" + t.ns + "\"";
   return {403, failure_status(403, "Forbidden",
                               what + " is forbidden: " + user +
-                                  " resource \"secrets\" in API group \"\"" +
+                                  " resource \"" + t.resource_name +
+                                  "\" in API group \"" + t.group + "\"" +
                                   where,
                               d)};
 }
@@ -200,15 +221,14 @@ ApiError injected(int code, int retry_after_seconds,
   return {code, failure_status(code, reason, message, d)};
 }
 
-Json delete_success(const std::string &name, const std::string &uid) {
+Json delete_success(const std::string &name, const std::string &uid,
+                    const std::string &resource, const std::string &group) {
   Json s;
   s["kind"] = "Status";
   s["apiVersion"] = "v1";
   s["metadata"] = Json::object();
   s["status"] = "Success";
-  Json d;
-  d["name"] = name;
-  d["kind"] = "secrets";
+  Json d = name_details(name, resource, group);
   d["uid"] = uid;
   s["details"] = d;
   return s;

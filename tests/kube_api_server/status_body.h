@@ -24,6 +24,8 @@ struct RequestTarget {
   std::string ns;    // empty: cluster scope
   std::string name;  // empty: the collection
   std::string path;  // for a non-resource request
+  std::string resource_name = "secrets";  // the resource, e.g. certificates
+  std::string group;                      // its API group; empty: core
 };
 
 struct StatusCause {
@@ -37,15 +39,25 @@ Json failure_status(int code, const std::string &reason,
                     const std::string &message, const Json &details = Json());
 
 ApiError unauthorized();                                       // 401
-ApiError not_found(const std::string &name);                   // 404 secrets "x" not found
+// `resource` and `group` name what was not found (default: Secrets, in
+// the core group); a group gives `certificates.cert-manager.io "x" ...`.
+ApiError not_found(const std::string &name,
+                   const std::string &resource = "secrets",
+                   const std::string &group = "");  // 404 secrets "x" not found
 ApiError route_not_found();                                    // 404 unknown path
-ApiError already_exists(const std::string &name);              // 409
-ApiError conflict(const std::string &name);                    // 409 stale resourceVersion
+ApiError already_exists(const std::string &name,
+                        const std::string &resource = "secrets",
+                        const std::string &group = "");  // 409
+ApiError conflict(const std::string &name,
+                  const std::string &resource = "secrets",
+                  const std::string &group = "");  // 409 stale resourceVersion
 ApiError bad_request(const std::string &message);              // 400
 ApiError unsupported_media_type(const std::string &type);      // 415
 ApiError method_not_allowed();                                 // 405
 ApiError invalid(const std::string &name,
-                 const std::vector<StatusCause> &causes);      // 422
+                 const std::vector<StatusCause> &causes,
+                 const std::string &kind = "Secret",
+                 const std::string &group = "");               // 422
 ApiError gone_expired(const std::string &message);             // 410 Expired
 ApiError list_continue_expired(const std::string &fresh_continue);  // 410, sample 20
 ApiError rv_too_large(unsigned long long requested,
@@ -56,7 +68,9 @@ ApiError injected(int code, int retry_after_seconds,
                   const RequestTarget &target);
 
 // DELETE's answer for a Secret: Success Status naming the object (sample 16).
-Json delete_success(const std::string &name, const std::string &uid);
+Json delete_success(const std::string &name, const std::string &uid,
+                    const std::string &resource = "secrets",
+                    const std::string &group = "");
 
 // The ERROR watch event's Status for a too-old resourceVersion (sample 17).
 Json too_old_resource_version(unsigned long long requested,

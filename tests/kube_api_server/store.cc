@@ -62,10 +62,18 @@ bool parse_rv(const std::string &s, uint64_t &out) {
 
 }  // namespace
 
-SecretStore::SecretStore(size_t history_limit, uint64_t initial_rv)
+ObjectKind secret_kind() { return ObjectKind{}; }
+
+SecretStore::SecretStore(size_t history_limit, uint64_t initial_rv,
+                         ObjectKind kind)
     : history_limit_(std::max<size_t>(1, history_limit)),
+      kind_(std::move(kind)),
       current_rv_(initial_rv),
       compacted_rv_(initial_rv) {}
+
+Json SecretStore::canonical(const Json &object) const {
+  return kind_.canonical ? kind_.canonical(object) : canonical_secret(object);
+}
 
 void SecretStore::record(Event event) {
   history_.push_back(std::move(event));
@@ -81,13 +89,13 @@ StoreResult SecretStore::create(Json secret) {
   const std::string name = meta_string(secret, "name");
   std::lock_guard<std::mutex> lock(mu_);
   const Key key = key_of(ns, name);
-  if (objects_.count(key) != 0) return {already_exists(name), Json()};
+  if (objects_.count(key) != 0) return {already_exists(name, kind_.resource, kind_.group), Json()};
   Json &meta = secret["metadata"];
   meta["uid"] = new_uid();
   meta["creationTimestamp"] = now_rfc3339();
   meta.erase("deletionTimestamp");
   set_rv(secret, ++current_rv_);
-  secret = canonical_secret(secret);
+  secret = canonical(secret);
   objects_[key] = secret;
   record({current_rv_, "ADDED", ns, name, secret, Json()});
   return {std::nullopt, secret};
@@ -97,7 +105,7 @@ StoreResult SecretStore::update(const std::string &ns, const std::string &name,
                                 const Mutator &mutate) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key_of(ns, name));
-  if (it == objects_.end()) return {not_found(name), Json()};
+  if (it == objects_.end()) return {not_found(name, kind_.resource, kind_.group), Json()};
   const Json current = it->second;
   Json next;
   if (auto err = mutate(current, next)) return {err, Json()};
@@ -108,7 +116,7 @@ StoreResult SecretStore::update(const std::string &ns, const std::string &name,
   meta["uid"] = current["metadata"]["uid"];
   meta["creationTimestamp"] = current["metadata"]["creationTimestamp"];
   set_rv(next, std::stoull(meta_string(current, "resourceVersion")));
-  next = canonical_secret(next);
+  next = canonical(next);
   if (same_content(next, current)) return {std::nullopt, current};
   set_rv(next, ++current_rv_);
   it->second = next;
@@ -121,7 +129,7 @@ StoreResult SecretStore::remove(const std::string &ns, const std::string &name,
                                 const std::string &precondition_rv) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key_of(ns, name));
-  if (it == objects_.end()) return {not_found(name), Json()};
+  if (it == objects_.end()) return {not_found(name, kind_.resource, kind_.group), Json()};
   const Json current = it->second;
   const std::string uid = meta_string(current, "uid");
   if (!precondition_uid.empty() && precondition_uid != uid) {
@@ -134,20 +142,20 @@ StoreResult SecretStore::remove(const std::string &ns, const std::string &name,
   }
   if (!precondition_rv.empty() &&
       precondition_rv != meta_string(current, "resourceVersion")) {
-    return {conflict(name), Json()};
+    return {conflict(name, kind_.resource, kind_.group), Json()};
   }
   Json last = current;
   set_rv(last, ++current_rv_);
   objects_.erase(it);
   record({current_rv_, "DELETED", ns, name, last, current});
-  return {std::nullopt, delete_success(name, uid)};
+  return {std::nullopt, delete_success(name, uid, kind_.resource, kind_.group)};
 }
 
 StoreResult SecretStore::get(const std::string &ns,
                              const std::string &name) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key_of(ns, name));
-  if (it == objects_.end()) return {not_found(name), Json()};
+  if (it == objects_.end()) return {not_found(name, kind_.resource, kind_.group), Json()};
   return {std::nullopt, it->second};
 }
 
@@ -255,8 +263,8 @@ StoreResult SecretStore::list(const ListQuery &q) const {
   }
 
   Json list;
-  list["kind"] = "SecretList";
-  list["apiVersion"] = "v1";
+  list["kind"] = kind_.list_kind;
+  list["apiVersion"] = kind_.api_version;
   Json meta = Json::object();
   meta["resourceVersion"] = std::to_string(at);
   if (more) {

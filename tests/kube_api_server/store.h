@@ -1,4 +1,5 @@
-// The Secrets, the global resourceVersion counter, the bounded event history
+// The objects of one resource (Secrets; the Certificates are a second
+// store of the same class), the global resourceVersion counter, the bounded event history
 // and the wake-up for watchers: the server's single source of truth.
 //
 // Thread-safety: every public method is safe to call from any thread; one
@@ -29,6 +30,21 @@
 #include "status_body.h"
 
 namespace kube_test {
+
+// What one store holds: Secrets (the default) or cert-manager Certificates.
+// The list's kind and apiVersion, what "not found" and friends call the
+// resource, and how an object is put in canonical form before it is stored.
+struct ObjectKind {
+  std::string kind = "Secret";
+  std::string list_kind = "SecretList";
+  std::string api_version = "v1";
+  std::string resource = "secrets";  // Status messages: `secrets "x" not found`
+  std::string group;                 // Status details.group; empty: the core group
+  std::function<Json(const Json &)> canonical;  // null: canonical_secret
+};
+
+// The kind of a store of Secrets.
+ObjectKind secret_kind();
 
 struct StoreResult {
   std::optional<ApiError> error;
@@ -61,7 +77,12 @@ enum class WatchWait {
 
 class SecretStore {
  public:
-  explicit SecretStore(size_t history_limit, uint64_t initial_rv = 100);
+  explicit SecretStore(size_t history_limit, uint64_t initial_rv = 100,
+                       ObjectKind kind = secret_kind());
+
+  const ObjectKind &kind() const { return kind_; }
+  // `object` in the form this store keeps (canonical_secret for Secrets).
+  Json canonical(const Json &object) const;
 
   // Mutator for update(): gets the stored object, fills `next` or refuses.
   // Runs under the store lock, so it must be quick and must not call back.
@@ -137,6 +158,7 @@ class SecretStore {
                         std::vector<Json> &out);
 
   const size_t history_limit_;
+  const ObjectKind kind_;
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   std::map<Key, Json> objects_;

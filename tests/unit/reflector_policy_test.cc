@@ -77,3 +77,14 @@ TEST_CASE("stop wins over everything", "[policy]") {
   o.interrupted = true;
   REQUIRE(decide(Phase::kWatch, o) == Next::kStop);
 }
+
+TEST_CASE("an optional resource that answers 404 or 403 is looked at again later, not retried in a loop",
+          "[policy]") {
+  AttemptOutcome outcome;
+  outcome.http_status = 404;
+  outcome.unavailable = true;
+  CHECK(decide(Phase::kList, outcome) == Next::kPauseThenList);
+  CHECK(decide(Phase::kWatch, outcome) == Next::kPauseThenList);
+  outcome.interrupted = true;
+  CHECK(decide(Phase::kList, outcome) == Next::kStop);
+}

@@ -4,6 +4,7 @@ namespace certsync::kube {
 
 Next decide(Phase phase, const AttemptOutcome& outcome) {
   if (outcome.interrupted) return Next::kStop;
+  if (outcome.unavailable) return Next::kPauseThenList;
   const Next back_off = phase == Phase::kList ? Next::kBackOffThenList : Next::kBackOffThenWatch;
   if (outcome.succeeded) {
     return outcome.closed_at_once ? back_off : Next::kWatch;

@@ -10,6 +10,8 @@
 //   429, 5xx, transport errors, a watch closed at once → back off (Retry-After
 //     wins when longer); a WATCH is retried from its resourceVersion: a 429
 //     never causes a LIST
+//   404 or 403 on an optional resource (a CRD that is not installed, or not
+//     granted) → switched off: LIST again after a long pause, quietly
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,7 @@ struct AttemptOutcome {
   bool resource_version_too_large = false;
   bool closed_at_once = false;   // WATCH: closed within a second, nothing in it
   bool auth_retried = false;     // a 401 was already retried at once
+  bool unavailable = false;      // an optional resource answered 404 or 403
 };
 
 enum class Next {
@@ -36,6 +39,7 @@ enum class Next {
   kRetryNow,         // same phase again, now (401 after re-reading the token)
   kBackOffThenList,
   kBackOffThenWatch,
+  kPauseThenList,    // an optional resource is not there: look again much later
 };
 
 Next decide(Phase phase, const AttemptOutcome& outcome);

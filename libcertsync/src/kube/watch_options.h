@@ -13,6 +13,9 @@ struct WatchOptions {
   long idle_timeout_s = 180;           // no byte for this long: the connection is dead
                                        // (well above the API server's one-minute bookmarks)
   int list_page_size = 500;            // LIST limit=
+  // An optional resource answered 404/403: how long until it is listed
+  // again (cert-manager may be installed, or RBAC granted, meanwhile).
+  long unavailable_recheck_s = 300;
   // Node-wide validation settings (clock skew, CN fallback, chain checks);
   // the per-Secret ones (ca.crt, annotations) are added Secret by Secret.
   tls::ValidationOptions validation;

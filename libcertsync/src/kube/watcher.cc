@@ -8,17 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <deque>
-#include <future>
 #include <memory>
 #include <optional>
 
 #include "kube/credentials.h"
 #include "kube/event_framer.h"
-#include "kube/secret.h"
-#include "kube/secret_validation.h"
-#include "tls/validate.h"
-#include "util/parallel.h"
+#include "kube/secret_kind.h"
 
 namespace certsync::kube {
 
@@ -27,12 +22,6 @@ namespace {
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string resource_version_of(const nlohmann::json& object) {
   auto metadata = object.find("metadata");
@@ -60,11 +49,14 @@ void release_list_memory() {
 
 Watcher::Watcher(std::shared_ptr<const ConnectionConfig> connection, Scope scope, size_t scope_index,
                  WatchOptions options, store::Store& store, LogQueue& log)
+    : Watcher(std::move(connection), std::make_unique<SecretKind>(std::move(scope), scope_index, options, store, log),
+              options, log) {}
+
+Watcher::Watcher(std::shared_ptr<const ConnectionConfig> connection, std::unique_ptr<WatchedKind> kind,
+                 WatchOptions options, LogQueue& log)
     : connection_(std::move(connection)),
-      scope_(std::move(scope)),
-      scope_index_(scope_index),
+      kind_(std::move(kind)),
       options_(options),
-      store_(store),
       log_(log),
       random_(std::random_device{}()),
       down_since_(unix_now()) {}
@@ -93,9 +85,13 @@ void Watcher::stop() {
 }
 
 std::string Watcher::path(const std::string& extra_query) const {
-  std::string query = scope_.selector_query();
+  std::string query = kind_->selector_query();
   if (!extra_query.empty()) query += (query.empty() ? "" : "&") + extra_query;
-  return scope_.collection_path() + (query.empty() ? "" : "?" + query);
+  return kind_->collection_path() + (query.empty() ? "" : "?" + query);
+}
+
+std::string Watcher::what(const char* verb) const {
+  return std::string(verb) + " " + kind_->resource() + " in " + kind_->describe();
 }
 
 HttpRequest Watcher::make_request(const std::string& path_and_query) {
@@ -133,7 +129,13 @@ void Watcher::run() {
         phase = Phase::kList;
         break;
       case Next::kRetryNow:
-        log_.push(LogLevel::kNotice, scope_.describe() + ": 401 Unauthorized; retrying with the token read again");
+        log_.push(LogLevel::kNotice, kind_->describe() + ": 401 Unauthorized; retrying with the token read again");
+        break;
+      case Next::kPauseThenList:
+        // Switched off, not failing: no backoff, no error, not "down".
+        set_state("unavailable");
+        wait_for(std::chrono::seconds(options_.unavailable_recheck_s));
+        phase = Phase::kList;
         break;
       case Next::kBackOffThenList:
       case Next::kBackOffThenWatch: {
@@ -151,13 +153,42 @@ void Watcher::run() {
   }
 }
 
+bool Watcher::note_unavailable(const char* verb, const ApiStatus& status, AttemptOutcome* outcome) {
+  if (!kind_->optional() || (status.code != 404 && status.code != 403)) return false;
+  const std::string group = kind_->group();
+  const std::string resource = kind_->resource() + (group.empty() ? "" : "." + group);
+  const std::string reason =
+      status.code == 404
+          ? "the API server has no " + resource + " (HTTP 404: the CRD is not installed)"
+          : "RBAC does not allow " + std::string(verb) + " on " + resource + " " +
+                (kind_->namespace_name().empty() ? std::string("cluster-wide")
+                                                 : "in namespace " + kind_->namespace_name()) +
+                " (HTTP 403)";
+  if (kind_->set_available(false, reason)) {
+    log_.push(LogLevel::kNotice, "not watching " + resource + ": " + reason +
+                                     "; Secrets are served as before, and certsync looks again every " +
+                                     std::to_string(options_.unavailable_recheck_s) + " s");
+  }
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    unavailable_ = reason;
+  }
+  was_unavailable_ = true;
+  outcome->unavailable = true;
+  return true;
+}
+
 void Watcher::note_failure(const char* verb, const ApiStatus& status) {
-  std::string message = std::string(verb) + " secrets in " + scope_.describe() + ": " + status.describe();
+  std::string message = what(verb) + ": " + status.describe();
   if (status.code == 403) {
-    message += " (RBAC: the identity certsync runs as needs \"" + std::string(verb) + "\" on \"secrets\" " +
-               (scope_.namespace_name.empty() ? std::string("cluster-wide")
-                                              : "in namespace \"" + scope_.namespace_name + "\"") +
-               (scope_.secret_name.empty() ? "" : " for resourceNames [\"" + scope_.secret_name + "\"]") + ")";
+    const std::string& ns = kind_->namespace_name();
+    const auto* secrets = dynamic_cast<const SecretKind*>(kind_.get());
+    const std::string name = secrets != nullptr ? secrets->secret_name() : std::string();
+    message += " (RBAC: the identity certsync runs as needs \"" + std::string(verb) + "\" on \"" +
+               kind_->resource() + "\"" +
+               (std::string(kind_->group()).empty() ? "" : " in API group \"" + std::string(kind_->group()) + "\"") +
+               " " + (ns.empty() ? std::string("cluster-wide") : "in namespace \"" + ns + "\"") +
+               (name.empty() ? "" : " for resourceNames [\"" + name + "\"]") + ")";
   } else if (status.code == 401) {
     message += " (the token was refused; it is read again before each request)";
   }
@@ -169,22 +200,19 @@ void Watcher::note_failure(const char* verb, const ApiStatus& status) {
 
 AttemptOutcome Watcher::list() {
   const auto started = std::chrono::steady_clock::now();
-  size_t pages = 0, listed_bytes = 0;
+  size_t pages = 0, listed = 0, listed_bytes = 0;
   AttemptOutcome outcome;
   std::string continue_token;
   std::string list_resource_version;
-  // Validation is the cost of a large first list: each page is validated on
-  // helper threads (spread over the cores) while the next one is fetched.
-  // One page in flight at a time bounds what is held; every return waits
-  // for it, since it reads this page's items and writes `examined_pages`.
-  std::deque<std::vector<std::optional<store::SecretUpdate>>> examined_pages;
-  std::future<void> validating;
-  struct JoinOnExit {
-    std::future<void>& work;
-    ~JoinOnExit() {
-      if (work.valid()) work.wait();
+  // Every return before the list is complete tells the kind, which may hold
+  // pages in flight (a Secret page is validated while the next one comes).
+  struct AbandonOnExit {
+    WatchedKind& kind;
+    bool completed = false;
+    ~AbandonOnExit() {
+      if (!completed) kind.list_abandoned();
     }
-  } join_on_exit{validating};
+  } abandon_on_exit{*kind_};
   do {
     std::string query = "limit=" + std::to_string(options_.list_page_size);
     if (!continue_token.empty()) query += "&continue=" + query_escape(continue_token);
@@ -215,7 +243,7 @@ AttemptOutcome Watcher::list() {
     if (too_large || !response.transport_error.empty()) {
       OPENSSL_cleanse(body.data(), body.size());
       record_error(too_large ? "too_large" : "transport",
-                   "list secrets in " + scope_.describe() + ": " +
+                   what("list") + ": " +
                        (too_large ? "a page exceeds " + std::to_string(options_.max_list_bytes) + " bytes"
                                   : response.transport_error));
       outcome.http_status = 0;
@@ -223,6 +251,7 @@ AttemptOutcome Watcher::list() {
     }
     if (response.status != 200) {
       ApiStatus status = parse_api_status(response.status, body, response.headers);
+      if (note_unavailable("list", status, &outcome)) return outcome;
       note_failure("list", status);
       outcome.expired = response.status == 410;
       return outcome;
@@ -232,59 +261,46 @@ AttemptOutcome Watcher::list() {
     auto json = nlohmann::json::parse(body, nullptr, false);
     OPENSSL_cleanse(body.data(), body.size());  // it holds every Secret of the page
     if (!json.is_object() || !json.contains("items") || !json["items"].is_array()) {
-      record_error("decode", "list secrets in " + scope_.describe() + ": the response is not a SecretList");
+      record_error("decode", what("list") + ": the response is not a list");
       outcome.http_status = 0;
       return outcome;
     }
-    if (validating.valid()) validating.get();
     auto items = std::make_shared<nlohmann::json>(std::move(json["items"]));
-    auto& examined = examined_pages.emplace_back(items->size());
-    validating = std::async(std::launch::async, [this, items, &examined] {
-      util::parallel_for(items->size(), util::validation_threads(),
-                         [&](size_t i) { examined[i] = examine((*items)[i], /*quiet=*/true); });
-    });
+    listed += items->size();
+    kind_->list_page(std::move(items));
     const auto& metadata = json.value("metadata", nlohmann::json::object());
     // Watch from the list's resourceVersion, never an item's: items may be older.
     list_resource_version = metadata.value("resourceVersion", "");
     continue_token = metadata.value("continue", "");
   } while (!continue_token.empty() && !stopping_.load());
-  if (validating.valid()) validating.get();
   if (stopping_.load()) {
     outcome.interrupted = true;
     return outcome;
   }
-  std::vector<store::SecretUpdate> updates;
-  size_t accepted = 0, refused = 0, unchanged = 0;
-  for (auto& page : examined_pages) {
-    for (auto& update : page) {
-      if (!update) continue;
-      accepted += update->accepted ? 1 : 0;
-      refused += update->refused ? 1 : 0;
-      unchanged += update->unchanged ? 1 : 0;
-      updates.push_back(std::move(*update));
-    }
+  abandon_on_exit.completed = true;
+  const std::string summary = kind_->list_completed();
+  if (was_unavailable_) {
+    was_unavailable_ = false;
+    if (kind_->set_available(true, ""))
+      log_.push(LogLevel::kNotice, kind_->resource() + std::string(" can be watched now: watching them in ") +
+                                       kind_->describe());
   }
-
-  const size_t listed = updates.size();
-  const Scope& scope = scope_;
-  store_.replace_all(
-      scope_index_, [&scope](const std::string& id, const std::string& type) { return scope.contains(id, type); },
-      std::move(updates));
   resource_version_ = list_resource_version;
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_resource_version_ = resource_version_;
+    unavailable_.clear();
     ++lists_completed_;
   }
   note_sync();
   release_list_memory();
   const auto took_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  log_.push(LogLevel::kInfo, "listed " + std::to_string(listed) + " secrets in " + scope_.describe() +
-                                 " at resourceVersion " + resource_version_ + " in " + std::to_string(took_ms) +
-                                 " ms (" + std::to_string(pages) + " pages, " + std::to_string(listed_bytes) + " bytes; " +
-                                 std::to_string(accepted) + " accepted, " + std::to_string(refused) +
-                                 " refused, " + std::to_string(unchanged) + " unchanged)");
+  log_.push(LogLevel::kInfo, "listed " + std::to_string(listed) + " " + kind_->resource() + " in " +
+                                 kind_->describe() + " at resourceVersion " + resource_version_ + " in " +
+                                 std::to_string(took_ms) + " ms (" + std::to_string(pages) + " pages, " +
+                                 std::to_string(listed_bytes) + " bytes" +
+                                 (summary.empty() ? "" : "; " + summary) + ")");
   outcome.succeeded = true;
   return outcome;
 }
@@ -322,13 +338,13 @@ AttemptOutcome Watcher::watch() {
       if (!handle_event(event, &outcome)) stream_error = true;
     });
     if (result == EventFramer::Result::kOversize) {
-      record_error("too_large", "watch secrets in " + scope_.describe() + ": an event exceeds " +
+      record_error("too_large", what("watch") + ": an event exceeds " +
                    std::to_string(options_.max_event_bytes) + " bytes; dropping the stream");
       return false;
     }
     if (result == EventFramer::Result::kGarbage) {
       record_error("decode",
-                   "watch secrets in " + scope_.describe() + ": the stream holds something that is not a JSON event");
+                   what("watch") + ": the stream holds something that is not a JSON event");
       return false;
     }
     return !stream_error;
@@ -345,6 +361,7 @@ AttemptOutcome Watcher::watch() {
   }
   if (response.status != 200 && response.status != 0) {
     ApiStatus status = parse_api_status(response.status, error_body, response.headers);
+    if (note_unavailable("watch", status, &outcome)) return outcome;
     note_failure("watch", status);
     outcome.resource_version_too_large = status.resource_version_too_large;
     return outcome;
@@ -357,13 +374,13 @@ AttemptOutcome Watcher::watch() {
     // last resourceVersion at once, as after a normal end; a dead
     // connection is replaced the same way, and an error would only add a
     // backoff and a false alarm every few minutes.
-    log_.push(LogLevel::kDebug, "watch secrets in " + scope_.describe() + ": quiet for " +
+    log_.push(LogLevel::kDebug, what("watch") + ": quiet for " +
                                     std::to_string(options_.idle_timeout_s) + " s, reopening it");
     outcome.succeeded = true;
     return outcome;
   }
   if (!response.transport_error.empty()) {
-    record_error("transport", "watch secrets in " + scope_.describe() + ": " + response.transport_error);
+    record_error("transport", what("watch") + ": " + response.transport_error);
     outcome.http_status = 0;
     return outcome;
   }
@@ -381,7 +398,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   }
   if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
       !event.contains("object") || !event["object"].is_object()) {
-    record_error("decode", "watch secrets in " + scope_.describe() + ": an event is not of the form {type, object}");
+    record_error("decode", what("watch") + ": an event is not of the form {type, object}");
     return false;
   }
   const std::string type = event["type"].get<std::string>();
@@ -393,7 +410,7 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
         std::lock_guard<std::mutex> lock(status_mutex_);
         ++errors_["410"];  // expected now and then (compaction), but worth counting
       }
-      log_.push(LogLevel::kInfo, "watch secrets in " + scope_.describe() + ": " + status.message + "; listing again");
+      log_.push(LogLevel::kInfo, what("watch") + ": " + status.message + "; listing again");
       outcome->expired = true;
     } else {
       note_failure("watch", status);
@@ -404,21 +421,10 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   const std::string rv = resource_version_of(object);
   if (type == "BOOKMARK") {
     // Only advances the resourceVersion: the object carries nothing else.
-  } else if (type == "ADDED" || type == "MODIFIED") {
-    if (auto update = examine(object)) {
-      std::vector<store::SecretUpdate> updates;
-      updates.push_back(std::move(*update));
-      store_.apply(std::move(updates));
-    }
-  } else if (type == "DELETED") {
-    auto decoded = decode_secret(object);
-    cleanse_secret_data(object);
-    if (auto* secret = std::get_if<Secret>(&decoded)) {
-      log_.push(LogLevel::kNotice, secret->id() + ": deleted (or no longer selected)");
-      store_.remove(secret->id(), rv, secret->type);
-    }
+  } else if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
+    kind_->apply_event(type, object, rv);
   } else {
-    record_error("decode", "watch secrets in " + scope_.describe() + ": unknown event type \"" + type + "\"");
+    record_error("decode", what("watch") + ": unknown event type \"" + type + "\"");
     return false;
   }
   if (!rv.empty()) {
@@ -428,59 +434,6 @@ bool Watcher::handle_event(nlohmann::json& event, AttemptOutcome* outcome) {
   }
   note_sync();
   return true;
-}
-
-// Decodes and validates one Secret version. nullopt: the object is unusable
-// (logged) and must not change what is served.
-std::optional<store::SecretUpdate> Watcher::examine(nlohmann::json& object, bool quiet) {
-  auto decoded = decode_secret(object);
-  cleanse_secret_data(object);
-  if (auto* error = std::get_if<std::string>(&decoded)) {
-    log_.push(LogLevel::kWarn, "ignoring a Secret that cannot be decoded: " + *error);
-    return std::nullopt;
-  }
-  Secret& secret = std::get<Secret>(decoded);
-  store::SecretUpdate update;
-  update.id = secret.id();
-  update.uid = secret.uid;
-  update.type = secret.type;
-  update.observed_at_ms = unix_now_ms();
-  update.resource_version = secret.resource_version;
-  update.data_digest = secret.data_digest;
-  if (!secret.has_tls_keys) return update;  // not (or no longer) a TLS Secret
-  if (store_.seen(update.id, update.data_digest)) {
-    update.unchanged = true;  // metadata-only change: no validation, no generation
-    return update;
-  }
-  {
-    std::lock_guard<std::mutex> lock(status_mutex_);
-    ++validations_;
-  }
-  const tls::ValidationOptions validation = validation_options_for(secret, options_);
-  auto result = tls::validate_bundle(secret.tls_crt, secret.tls_key.view(), validation);
-  if (auto* refusal = std::get_if<tls::Refusal>(&result)) {
-    log_.push(LogLevel::kWarn, update.id + ": resourceVersion " + update.resource_version + " refused (" +
-                                   refusal->code + "): " + refusal->message +
-                                   "; the last good certificate, if any, keeps serving");
-    update.refused = std::move(*refusal);
-  } else {
-    auto& bundle = std::get<tls::ValidBundle>(result);
-    if (!quiet) {
-      std::string names;
-      for (const auto& sni : bundle.snis) names += (names.empty() ? "" : ", ") + sni;
-      // INFO: the plugin logs the change at NOTICE once it is published, with its latency.
-      log_.push(LogLevel::kInfo, update.id + ": accepted serial " + bundle.serial_hex + " for " + names +
-                                       " (resourceVersion " + update.resource_version + ")");
-    }
-    // Said even for a LIST's Secrets: it is about what clients get.
-    const std::string chain = tls::describe_chain(bundle);
-    if (!chain.empty()) {
-      log_.push(bundle.chain_incomplete ? LogLevel::kWarn : LogLevel::kNotice,
-                update.id + ": serial " + bundle.serial_hex + ": " + chain);
-    }
-    update.accepted = std::move(bundle);
-  }
-  return update;
 }
 
 void Watcher::wait_for(std::chrono::milliseconds delay) {
@@ -515,8 +468,7 @@ void Watcher::record_error(const std::string& kind, const std::string& message) 
 
 nlohmann::json Watcher::status() const {
   std::lock_guard<std::mutex> lock(status_mutex_);
-  nlohmann::json out = {{"scope", scope_.describe()},
-                        {"secret_type", scope_.secret_type.empty() ? "*" : scope_.secret_type},
+  nlohmann::json out = {{"scope", kind_->describe()},
                         {"server", connection_->server},
                         {"state", state_},
                         {"up", down_since_ == 0},
@@ -529,11 +481,12 @@ nlohmann::json Watcher::status() const {
                         {"relists", lists_completed_ > 1 ? lists_completed_ - 1 : 0},
                         {"watches", watches_},
                         {"events", events_},
-                        {"validations", validations_},
                         // What crossed the wire for this scope: what secret_types saves.
                         {"bytes_received", http_.body_bytes_received()},
                         {"errors", nlohmann::json::object()}};
   for (const auto& [kind, count] : errors_) out["errors"][kind] = count;
+  if (!unavailable_.empty()) out["unavailable"] = unavailable_;
+  kind_->add_status(out);
   if (!last_error_.empty()) out["last_error"] = {{"message", last_error_}, {"at", last_error_at_}};
   return out;
 }

@@ -1,11 +1,16 @@
-// Watcher: keeps the store in step with the Secrets of one scope.
+// Watcher: keeps what one WatchedKind holds in step with the API server:
+// the Secrets of one scope (secret_kind.h), or the cert-manager
+// Certificates of a namespace (certmanager/certificate_kind.h).
 //
 // A small state machine on a thread the watcher owns, following client-go's
 // reflector (the transitions are in reflector_policy.h): LIST (paginated)
-// and replace the scope's part of the store in one generation, then WATCH
-// from the list's resourceVersion with bookmarks; resume a watch the server
-// ends; LIST again on 410; back off with jitter on failures. Every Secret
-// version is decoded and validated here, off the caller's event loop.
+// and hand the whole list to the kind at once (for Secrets: the scope's part
+// of the store in one generation), then WATCH from the list's
+// resourceVersion with bookmarks; resume a watch the server ends; LIST again
+// on 410; back off with jitter on failures. An optional kind answered with
+// 404 or 403 is switched off ("unavailable") and listed again now and then.
+// Every object is decoded (and a Secret validated) here, off the caller's
+// event loop.
 //
 // start() and stop() may be called from any thread; stop() returns within a
 // second whatever the API server does (it interrupts the transfer in flight).
@@ -31,6 +36,7 @@
 #include "kube/reflector_policy.h"
 #include "kube/scope.h"
 #include "kube/watch_options.h"
+#include "kube/watched_kind.h"
 #include "store/store.h"
 #include "util/log_queue.h"
 
@@ -38,8 +44,11 @@ namespace certsync::kube {
 
 class Watcher {
  public:
+  // The Secrets of `scope`, into `store` (as its scope `scope_index`).
   Watcher(std::shared_ptr<const ConnectionConfig> connection, Scope scope, size_t scope_index,
           WatchOptions options, store::Store& store, LogQueue& log);
+  Watcher(std::shared_ptr<const ConnectionConfig> connection, std::unique_ptr<WatchedKind> kind,
+          WatchOptions options, LogQueue& log);
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
@@ -52,13 +61,16 @@ class Watcher {
   void run();
   AttemptOutcome list();
   AttemptOutcome watch();
-  // `quiet`: a LIST's acceptances are summed up in one line, not one each.
-  std::optional<store::SecretUpdate> examine(nlohmann::json& object, bool quiet = false);
   // Returns false when the stream must be dropped; fills `outcome` then.
   bool handle_event(nlohmann::json& event, AttemptOutcome* outcome);
   HttpRequest make_request(const std::string& path_and_query);
   std::string path(const std::string& extra_query) const;
   void note_failure(const char* verb, const ApiStatus& status);
+  // An optional kind answered 404 or 403: says so (once per kind) and
+  // marks the outcome; false when the status means something else.
+  bool note_unavailable(const char* verb, const ApiStatus& status, AttemptOutcome* outcome);
+  // "list secrets in namespace default, type kubernetes.io/tls"
+  std::string what(const char* verb) const;
   void wait_for(std::chrono::milliseconds delay);
   void set_state(const char* state);
   // kind: what failed, as metrics count it: the HTTP status of a refused
@@ -69,10 +81,8 @@ class Watcher {
   void note_sync(bool event = true);
 
   const std::shared_ptr<const ConnectionConfig> connection_;
-  const Scope scope_;
-  const size_t scope_index_;
+  const std::unique_ptr<WatchedKind> kind_;
   const WatchOptions options_;
-  store::Store& store_;
   LogQueue& log_;
   HttpStream http_;
   std::thread thread_;
@@ -102,7 +112,8 @@ class Watcher {
   uint64_t lists_ = 0;
   uint64_t watches_ = 0;
   uint64_t events_ = 0;
-  uint64_t validations_ = 0;  // Secret versions validated (metadata-only updates are not)
+  std::string unavailable_;  // an optional kind switched off: why ("" while available)
+  bool was_unavailable_ = false;  // owned by the watcher thread
 };
 
 }  // namespace certsync::kube

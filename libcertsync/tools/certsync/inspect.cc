@@ -1,4 +1,8 @@
-// certsync inspect: fetch one live Secret and give the plugin's verdict on it.
+// certsync inspect: fetch one live Secret and give the plugin's verdict on it,
+// beside the cert-manager Certificate that writes it, when there is one.
+#include <ctime>
+
+#include "certificate_fetch.h"
 #include "exit_codes.h"
 #include "secret_fetch.h"
 #include "settings.h"
@@ -12,7 +16,9 @@ const char* const kInspectHelp =
     "\n"
     "Fetches the Secret (GET, as the identity of the kubeconfig context or service\n"
     "account) and judges its current tls.crt/tls.key as the plugin would, with its\n"
-    "annotations and ca.crt. Exit 5 when there is no such Secret or it holds no TLS data.\n"
+    "annotations and ca.crt, and shows the cert-manager Certificate whose\n"
+    "spec.secretName names it (Ready, Issuing, notAfter, renewalTime, revision)\n"
+    "where the API has them. Exit 5 when there is no such Secret or it holds no TLS data.\n"
     "\n"
     "  -n, --namespace NS  default: the context's namespace, else \"default\"\n";
 
@@ -44,6 +50,8 @@ int run_inspect(const Words& words, Context& context) {
   }
   const BundleInput input{secret.tls_crt, secret.tls_key.view(), secret.ca_crt, secret.server_names_annotation};
   const Verdict verdict = judge(resolved.watch, input);
+  const CertificateLookup lookup = find_certificates(*resolved.connection, namespace_name, name);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
 
   if (context.json) {
     nlohmann::json out = verdict_json(verdict);
@@ -54,12 +62,40 @@ int run_inspect(const Words& words, Context& context) {
     if (!secret.server_names_annotation.empty())
       out["secret"]["server_names_annotation"] = secret.server_names_annotation;
     out["api_server"] = resolved.connection->server;
+    // "cert_manager", not "certificate": that one is the X.509 verdict's.
+    nlohmann::json cert_manager = {{"certificates", nlohmann::json::array()}};
+    for (const auto& c : lookup.certificates) {
+      nlohmann::json entry = certmanager::to_json(c);
+      entry["renewal_overdue"] = renewal_overdue(c, now);
+      cert_manager["certificates"].push_back(std::move(entry));
+    }
+    if (!lookup.note.empty()) cert_manager["note"] = lookup.note;
+    out["cert_manager"] = std::move(cert_manager);
     print_json(out);
   } else {
     Fields fields;
     fields.add("secret", secret.id() + " (resourceVersion " + secret.resource_version + ", type " + secret.type + ")");
     if (!secret.server_names_annotation.empty())
       fields.add("annotation", "certsync.io/server-names: " + secret.server_names_annotation);
+    for (const auto& c : lookup.certificates) {
+      auto condition = [](const std::optional<certmanager::Condition>& k) {
+        if (!k) return std::string("unknown");
+        return k->status + (k->reason.empty() ? "" : " (" + k->reason + ")") +
+               (k->status != "True" && !k->message.empty() ? ": " + k->message : "");
+      };
+      fields.add("certificate", c.id() + " (cert-manager, issuer " + c.issuer + ", revision " +
+                                    std::to_string(c.revision) + ")");
+      fields.add("ready", condition(c.ready));
+      if (c.issuing) fields.add("issuing", condition(c.issuing));
+      if (c.not_after > 0) fields.add("cm not after", rfc3339(c.not_after) + " (" + relative_to_now(c.not_after) + ")");
+      if (c.renewal_time > 0)
+        fields.add("renewal", rfc3339(c.renewal_time) + " (" + relative_to_now(c.renewal_time) + ")" +
+                                  (renewal_overdue(c, now) ? ": OVERDUE, issuance is failing" : ""));
+      if (c.last_failure_time > 0) fields.add("last failure", rfc3339(c.last_failure_time));
+    }
+    if (lookup.certificates.empty() && !lookup.absent)
+      fields.add("certificate", lookup.note.empty() ? "none (no cert-manager Certificate names this Secret)"
+                                                    : "unknown: " + lookup.note);
     add_verdict_fields(fields, verdict);
     fields.print();
   }

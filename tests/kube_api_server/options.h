@@ -12,6 +12,10 @@ struct Options {
   std::string token;               // --token T; empty: random
   long bookmark_interval_ms = 60000;  // --bookmark-interval-ms N
   size_t history_limit = 1000;     // --history N: events kept for watches
+  std::string state_file;          // --state FILE: kept across restarts
+  bool forget_history = false;     // --forget-history: load --state without its events
+  bool new_tls = false;            // --new-tls: a fresh CA even when --state has one
+  std::string faults;              // --faults JSON: queued before the first request
 };
 
 const char *usage();

@@ -55,9 +55,11 @@ function Server:come_back(opts)
   if opts.forget_history then args[#args + 1] = "--forget-history" end
   if opts.faults then args[#args + 1] = "--faults"; args[#args + 1] = opts.faults end
   for i, a in ipairs(args) do args[i] = q(a) end
-  self.pid = proc.spawn(q(binary) .. " " .. table.concat(args, " "), self.dir .. "/server.log.again")
+  self.comebacks = (self.comebacks or 0) + 1
+  local log = self.dir .. "/server.log." .. self.comebacks
+  self.pid = proc.spawn(q(binary) .. " " .. table.concat(args, " "), log)
   proc.wait_until("the API test server to listen again", 15, function()
-    if not proc.alive(self.pid) then error("the API test server exited: " .. (proc.read_file(self.dir .. "/server.log.again") or "")) end
+    if not proc.alive(self.pid) then error("the API test server exited: " .. (proc.read_file(log) or "")) end
     return proc.read_file(self.dir .. "/server")
   end)
 end

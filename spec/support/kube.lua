@@ -11,13 +11,15 @@ _M.root = os.getenv("CERTSYNC_ROOT") or "."
 _M.build_dir = os.getenv("CERTSYNC_BUILD_DIR") or (_M.root .. "/build")
 
 -- Starts the server in a fresh directory and waits until it listens.
--- opts.args: extra command-line arguments, e.g. { "--bookmark-interval-ms", "5000" }.
+-- opts.args: extra command-line arguments, e.g. { "--bookmark-interval-ms", "5000" };
+-- opts.restartable: keep the state in DIR/state.json, for go_down() and come_back().
 function _M.start(dir, opts)
   local binary = _M.build_dir .. "/tests/kube_api_server/kube-api-test-server"
   proc.check("mkdir -p " .. q(dir))
   local self = setmetatable({ dir = dir }, Server)
   local extra = {}
   for i, a in ipairs((opts and opts.args) or {}) do extra[i] = q(a) end
+  if opts and opts.restartable then extra[#extra + 1] = "--state " .. q(dir .. "/state.json") end
   self.pid = proc.spawn(q(binary) .. " --dir " .. q(dir) .. " --port 0" ..
     (#extra > 0 and " " .. table.concat(extra, " ") or ""), dir .. "/server.log")
   proc.wait_until("the API test server to listen", 15, function()
@@ -33,6 +35,34 @@ end
 
 function Server:stop()
   proc.kill(self.pid, "TERM")
+end
+
+-- An outage: the process ends (with --state DIR/state.json: the Secrets, the
+-- resourceVersions, the history and the TLS identity are saved), and the
+-- port refuses connections until come_back().
+function Server:go_down()
+  proc.kill(self.pid, "TERM")
+  proc.wait_until("the API test server to exit", 15, function() return not proc.alive(self.pid) end)
+end
+
+-- Back on the same port with the same token, from the saved state. opts:
+-- { forget_history = true } (older resourceVersions get 410), { faults = JSON }
+-- (queued before the port opens).
+function Server:come_back(opts)
+  opts = opts or {}
+  local binary = _M.build_dir .. "/tests/kube_api_server/kube-api-test-server"
+  local port = self.url:match(":(%d+)$")
+  local args = { "--dir", self.dir, "--port", port, "--token", self.token, "--state", self.dir .. "/state.json" }
+  if opts.forget_history then args[#args + 1] = "--forget-history" end
+  if opts.faults then args[#args + 1] = "--faults"; args[#args + 1] = opts.faults end
+  for i, a in ipairs(args) do args[i] = q(a) end
+  self.comebacks = (self.comebacks or 0) + 1
+  local log = self.dir .. "/server.log." .. self.comebacks
+  self.pid = proc.spawn(q(binary) .. " " .. table.concat(args, " "), log)
+  proc.wait_until("the API test server to listen again", 15, function()
+    if not proc.alive(self.pid) then error("the API test server exited: " .. (proc.read_file(log) or "")) end
+    return proc.read_file(self.dir .. "/server")
+  end)
 end
 
 function Server:kubectl(args, namespace)

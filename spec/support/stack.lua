@@ -12,12 +12,13 @@ Stack.__index = Stack
 -- opts: { workers = 2, settings = { extra library settings },
 --         nginx = { extra options for spec.support.nginx.start }, or a
 --                 function(stack) returning them, called once the API server runs,
---         api_args = { extra command-line arguments of the API test server } }
+--         api_args = { extra command-line arguments of the API test server },
+--         api_restartable = true: the API server can go_down() and come_back() (spec.support.kube) }
 function _M.start(opts)
   opts = opts or {}
   local self = setmetatable({ dir = proc.tmpdir() }, Stack)
   proc.check("chmod 755 " .. proc.shell_quote(self.dir))
-  self.api = kube.start(self.dir .. "/api", { args = opts.api_args })
+  self.api = kube.start(self.dir .. "/api", { args = opts.api_args, restartable = opts.api_restartable })
   -- The host's own certificate: what nginx (or Kong) serves when certsync has nothing.
   local fallback = certs.make(self.dir, "fallback", { "fallback.example.test" })
   self.fallback = fallback

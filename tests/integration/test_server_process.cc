@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -40,33 +41,87 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-TestServerProcess::TestServerProcess(Options options) {
+TestServerProcess::TestServerProcess(Options options) : options_(options) {
   char pattern[] = "/tmp/certsync-itest.XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
-  pid_ = fork();
-  if (pid_ == 0) {
-    const std::string log = dir_ + "/server.log";
-    FILE* out = std::freopen(log.c_str(), "w", stderr);
-    (void)out;
-    const std::string bookmarks = std::to_string(options.bookmark_interval_ms);
-    const std::string history = std::to_string(options.history);
-    execl(KUBE_API_TEST_SERVER_PATH, KUBE_API_TEST_SERVER_PATH, "--dir", dir_.c_str(), "--port", "0",
-          "--bookmark-interval-ms", bookmarks.c_str(), "--history", history.c_str(), "--cert-manager",
-          options.cert_manager.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  if (!wait_until([&] { return !read_file(dir_ + "/server").empty(); }))
-    throw std::runtime_error("the API test server did not start: " + read_file(dir_ + "/server.log"));
+  pid_ = spawn(dir_, base_args());
   url_ = trim(read_file(dir_ + "/server"));
+  port_ = std::stoi(trim(read_file(dir_ + "/port")));
   token_ = trim(read_file(dir_ + "/token"));
 }
 
-TestServerProcess::~TestServerProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
+std::vector<std::string> TestServerProcess::base_args() const {
+  std::vector<std::string> args = {"--bookmark-interval-ms", std::to_string(options_.bookmark_interval_ms),
+                                   "--history", std::to_string(options_.history), "--cert-manager",
+                                   options_.cert_manager};
+  if (options_.restartable) args.insert(args.end(), {"--state", dir_ + "/state.json"});
+  return args;
+}
+
+pid_t TestServerProcess::spawn(const std::string& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {KUBE_API_TEST_SERVER_PATH, "--dir", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (std::find(args.begin(), args.end(), "--port") == args.end()) argv.insert(argv.end(), {"--port", "0"});
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string log = dir + "/server.log";
+    // Appended: a restarted server's lines follow the first run's.
+    FILE* out = std::freopen(log.c_str(), "a", stderr);
+    (void)out;
+    std::vector<char*> raw;
+    for (auto& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    execv(KUBE_API_TEST_SERVER_PATH, raw.data());
+    _exit(127);
   }
+  if (!wait_until([&] { return !read_file(dir + "/server").empty(); }))
+    throw std::runtime_error("the API test server did not start: " + read_file(dir + "/server.log"));
+  return pid;
+}
+
+void TestServerProcess::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void TestServerProcess::start_again(Comeback how) {
+  if (!options_.restartable) throw std::runtime_error("start_again needs Options::restartable");
+  stop();
+  std::vector<std::string> args = base_args();
+  args.insert(args.end(), {"--port", std::to_string(port_), "--token", token_});
+  if (how.forget_history) args.push_back("--forget-history");
+  if (how.new_tls) args.push_back("--new-tls");
+  // The port was ours a moment ago; another process taking it meanwhile is
+  // unlikely but would show as a failure to start, not a silent mix-up.
+  pid_ = spawn(dir_, args);
+}
+
+void TestServerProcess::write_through_peer(const std::function<void()>& writes) {
+  if (!options_.restartable || pid_ > 0) throw std::runtime_error("write_through_peer needs a stopped restartable server");
+  const std::string peer_dir = dir_ + "/peer";
+  std::vector<std::string> args = base_args();
+  args.insert(args.end(), {"--token", token_});
+  const pid_t peer = spawn(peer_dir, args);
+  const std::string own_url = url_;
+  url_ = trim(read_file(peer_dir + "/server"));  // same CA (the state's), another port
+  try {
+    writes();
+  } catch (...) {
+    url_ = own_url;
+    kill(peer, SIGTERM);
+    waitpid(peer, nullptr, 0);
+    throw;
+  }
+  url_ = own_url;
+  kill(peer, SIGTERM);  // saves the state this server loads when it comes back
+  waitpid(peer, nullptr, 0);
+}
+
+TestServerProcess::~TestServerProcess() {
+  stop();
   const std::string command = "rm -rf '" + dir_ + "'";
   if (std::system(command.c_str()) != 0) { /* a leftover temp dir is harmless */ }
 }
@@ -85,6 +140,12 @@ long TestServerProcess::put_tls_secret(const std::string& ns, const std::string&
 
 long TestServerProcess::delete_secret(const std::string& ns, const std::string& name) {
   return request("DELETE", "/api/v1/namespaces/" + ns + "/secrets/" + name, "");
+}
+
+nlohmann::json TestServerProcess::get_json(const std::string& path) {
+  std::string body;
+  if (request("GET", path, "", &body) != 200) return nullptr;
+  return nlohmann::json::parse(body, nullptr, false);
 }
 
 nlohmann::json TestServerProcess::counters() {

@@ -18,6 +18,7 @@
 #include "output_files.h"
 #include "server_context.h"
 #include "certificate_object.h"
+#include "state_file.h"
 #include "store.h"
 #include "tls_material.h"
 
@@ -74,7 +75,23 @@ int main(int argc, char **argv) {
 
   const std::string token = opts->token.empty() ? random_token() : opts->token;
   if (token.empty()) return fail("cannot generate a random token");
-  auto tls = generate_tls_material(error);
+  SecretStore store(opts->history_limit);
+  std::optional<TlsMaterial> tls;
+  if (!opts->state_file.empty()) {
+    auto loaded = load_state(opts->state_file, store, !opts->forget_history,
+                             error);
+    if (!loaded) return fail(error);
+    if (!opts->new_tls) tls = std::move(loaded->tls);
+    if (loaded->found) {
+      std::fprintf(stderr,
+                   "[kube-api-test-server] state loaded from %s "
+                   "(resourceVersion %llu%s)\n",
+                   opts->state_file.c_str(),
+                   static_cast<unsigned long long>(store.current_rv()),
+                   opts->forget_history ? ", history forgotten" : "");
+    }
+  }
+  if (!tls) tls = generate_tls_material(error);
   if (!tls) return fail(error);
   if (!write_or_complain(dir + "/ca.crt", tls->ca_cert_pem, 0644) ||
       !write_or_complain(dir + "/server.crt", tls->server_cert_pem, 0644) ||
@@ -83,10 +100,17 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  SecretStore store(opts->history_limit);
+  // Certificates are not part of --state: a restart starts them empty.
   SecretStore certificates(opts->history_limit, 100, certificate_kind());
   Counters counters;
   Faults faults;
+  if (!opts->faults.empty()) {
+    // Queued before the port opens, so that no client gets in first (a
+    // server coming back from an outage already failing).
+    const Json spec = Json::parse(opts->faults, nullptr, false);
+    if (spec.is_discarded()) return fail("--faults is not valid JSON");
+    if (auto err = faults.add(spec)) return fail("--faults: " + *err);
+  }
   BearerAuth auth(token);
   ServerContext ctx{store, counters, faults, auth, dir, 0,
                     opts->bookmark_interval_ms};
@@ -128,8 +152,14 @@ int main(int argc, char **argv) {
   certificates.shutdown();
   server.stop();
   accept_loop.join();
+  // Every connection has ended: no write can slip past the saved state.
+  bool saved = true;
+  if (!opts->state_file.empty() && announced) {
+    saved = save_state(opts->state_file, store, *tls, error);
+    if (!saved) std::fprintf(stderr, "kube-api-test-server: %s\n", error.c_str());
+  }
   ::unlink((dir + "/server").c_str());
   ::unlink((dir + "/port").c_str());
   std::fprintf(stderr, "[kube-api-test-server] stopped\n");
-  return announced ? 0 : 1;
+  return announced && saved ? 0 : 1;
 }

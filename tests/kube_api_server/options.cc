@@ -21,12 +21,20 @@ const char *usage() {
          "                            [--bookmark-interval-ms 60000] "
          "[--history 1000]\n"
          "                            [--cert-manager absent|served|forbidden]\n"
+         "                            [--state FILE [--forget-history] "
+         "[--new-tls]]\n"
+         "                            [--faults JSON]\n"
          "\n"
          "An HTTPS Kubernetes API server for Secrets (and cert-manager\n"
          "Certificates with --cert-manager served), for tests and demos.\n"
          "Writes into DIR: ca.crt, server.crt, token, kubeconfig, pid, and,\n"
          "once it listens, port and server (the URL; poll for this one).\n"
-         "Stops on SIGTERM or SIGINT.\n";
+         "Stops on SIGTERM or SIGINT. --state FILE: the Secrets, the\n"
+         "resourceVersions, the history and the TLS identity are saved there\n"
+         "at exit and loaded at start (--forget-history: without the history,\n"
+         "so older resourceVersions get 410; --new-tls: a new CA and server\n"
+         "certificate). --faults: queued before the first request, as by\n"
+         "POST /testing/faults.\n";
 }
 
 std::optional<Options> parse_options(int argc, char **argv, std::string &error,
@@ -70,6 +78,14 @@ std::optional<Options> parse_options(int argc, char **argv, std::string &error,
                 " (absent, served or forbidden)";
         return std::nullopt;
       }
+    } else if (arg == "--faults") {
+      if (!take(o.faults)) return std::nullopt;
+    } else if (arg == "--state") {
+      if (!take(o.state_file)) return std::nullopt;
+    } else if (arg == "--forget-history" && !inline_value) {
+      o.forget_history = true;
+    } else if (arg == "--new-tls" && !inline_value) {
+      o.new_tls = true;
     } else if (arg == "--port" || arg == "--bookmark-interval-ms" ||
                arg == "--history") {
       std::string text;
@@ -93,6 +109,10 @@ std::optional<Options> parse_options(int argc, char **argv, std::string &error,
   }
   if (o.dir.empty()) {
     error = "--dir is required";
+    return std::nullopt;
+  }
+  if ((o.forget_history || o.new_tls) && o.state_file.empty()) {
+    error = "--forget-history and --new-tls need --state";
     return std::nullopt;
   }
   return o;

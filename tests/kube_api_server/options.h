@@ -16,6 +16,10 @@ struct Options {
   // Certificate CRD is installed (absent: 404, as on a cluster without it)
   // and whether the token may list and watch it (forbidden: 403).
   std::string cert_manager = "absent";
+  std::string state_file;          // --state FILE: kept across restarts
+  bool forget_history = false;     // --forget-history: load --state without its events
+  bool new_tls = false;            // --new-tls: a fresh CA even when --state has one
+  std::string faults;              // --faults JSON: queued before the first request
 };
 
 const char *usage();

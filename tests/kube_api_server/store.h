@@ -128,6 +128,14 @@ class SecretStore {
   void shutdown();
   bool stopping() const;
 
+  // --state (store_persistence.cc): everything a restart must keep, as etcd
+  // keeps it behind a real kube-apiserver: the objects, the counter and the
+  // event history. restore() is for a store no request has reached yet;
+  // without `keep_history` every older resourceVersion gets 410 afterwards
+  // (a server back with its history lost). An error names what was wrong.
+  Json save() const;
+  std::optional<std::string> restore(const Json &saved, bool keep_history);
+
  private:
   struct Event {
     uint64_t rv;

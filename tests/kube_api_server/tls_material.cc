@@ -44,7 +44,8 @@ std::optional<TlsMaterial> generate_tls_material(std::string &error) {
       !add_ext(srv, ca, NID_subject_key_identifier, "hash") ||
       !add_ext(srv, ca, NID_authority_key_identifier, "keyid:always") ||
       !add_ext(srv, ca, NID_subject_alt_name,
-               "IP:127.0.0.1,IP:::1,DNS:localhost") ||
+               "IP:127.0.0.1,IP:::1,DNS:localhost,"
+               "DNS:kube-api.certsync.test") ||
       X509_sign(srv, m.ca_key.get(), EVP_sha256()) == 0) {
     error = openssl_error("signing the server certificate");
     return std::nullopt;

@@ -1,8 +1,10 @@
 // The server's TLS identity, made fresh at every start with the OpenSSL C
-// API: a throwaway CA and a server certificate it signs, valid for
-// 127.0.0.1, ::1 and localhost (IP and DNS SANs: Go's and curl's verifiers
-// ignore the CN). Only the CA certificate is meant to leave the process
-// (DIR/ca.crt); the keys stay in memory.
+// API (unless --state kept one): a throwaway CA and a server certificate it
+// signs, valid for 127.0.0.1, ::1, localhost and kube-api.certsync.test (IP
+// and DNS SANs: Go's and curl's verifiers ignore the CN; the last name is
+// for tests that make the API server's name stop resolving). Only the CA
+// certificate is meant to leave the process (DIR/ca.crt); the keys stay in
+// memory, or in the 0600 --state file when one is asked for.
 #pragma once
 
 #include <openssl/evp.h>

@@ -439,7 +439,7 @@ TEST_CASE("the API server's certificate re-issued by a new CA, then the CA file 
 // has expired and a new connection is needed: the name fails from the
 // start, the test waits out the cache (the watcher keeps working from it),
 // then ends the server's connections with a quick restart.
-TEST_CASE("the API server's DNS name does not resolve for a while", "[faults]") {
+TEST_CASE("the API server's DNS name does not resolve for a while", "[faults][dns]") {
   if (geteuid() != 0) {
     WARN("skipped: making a DNS name fail needs root (a private mount namespace over /etc/hosts)");
     return;

@@ -16,7 +16,8 @@ using namespace certsync::testing;
 
 namespace {
 
-constexpr int kRounds = 10;
+constexpr int kWarmUpRounds = 2;
+constexpr int kRounds = 10;  // measured, after the warm-up: 10,000 cycles
 constexpr int kSecretsPerRound = 1000;
 
 // Bytes malloc has handed out and not taken back, over every arena (the
@@ -71,25 +72,29 @@ TEST_CASE("10,000 Secret create/update/delete cycles return the library's heap t
   auto cs = start_certsync(settings_for(server, {{"deletion_policy", "remove"}}));
   REQUIRE(wait_until([&] { return status(cs.get())["synced"] == true; }));
 
-  // The first round warms what is meant to stay (connection buffers, the
-  // OpenSSL error tables, malloc's own bookkeeping): the baseline is after it.
-  const Round warm_up = churn(server, cs.get());
+  // The first rounds warm what is meant to stay and only grows to a high-water
+  // mark (connection buffers, the OpenSSL error tables, hash tables' bucket
+  // arrays, malloc's own bookkeeping): measured here, the end of round 1 is
+  // ~120 KB below round 2's and round 3 on stays within a few KB of round 2.
+  // The baseline is after the warm-up.
+  Round warm_up;
+  for (int r = 0; r < kWarmUpRounds; ++r) warm_up = churn(server, cs.get());
   const size_t baseline = warm_up.end;
   // With 1,000 Secrets held the heap must be visibly larger, or these figures
   // could not see a leak at all.
   CHECK(warm_up.peak > baseline + kSecretsPerRound * 1024);
 
   size_t worst = baseline;
-  for (int r = 1; r < kRounds; ++r) {
+  for (int r = 0; r < kRounds; ++r) {
     const Round round = churn(server, cs.get());
     INFO("round " << r + 1 << ": peak " << round.peak << " B, end " << round.end << " B, baseline " << baseline
                   << " B");
     CHECK(round.peak > baseline + kSecretsPerRound * 1024);
     worst = std::max(worst, round.end);
   }
-  // A leak of even 64 bytes per cycle would be 576 KB over the nine rounds
-  // after the warm-up; 64 KB of slack is what malloc's own fragmentation
-  // bookkeeping moves between identical rounds.
+  // A leak of even 8 bytes per cycle would be 80 KB over the 10,000 measured
+  // cycles; 64 KB of slack covers what moves between identical rounds (seen:
+  // up to 20 KB, once, then flat).
   INFO("baseline " << baseline << " B, worst end of round " << worst << " B");
   CHECK(worst <= baseline + 64 * 1024);
 }

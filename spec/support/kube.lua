@@ -75,6 +75,18 @@ local function base64_file(path)
   return (proc.check("base64 -w0 " .. q(path)):gsub("%s+$", ""))
 end
 
+-- kubectl apply of a JSON manifest, through a file of the server's
+-- directory named after `label`; errors when kubectl fails (callers tail-call it,
+-- so level 2 names their caller).
+function Server:apply_manifest(label, manifest, namespace)
+  local path = self.dir .. "/" .. label .. ".json"
+  proc.write_file(path, manifest)
+  local out, ok = self:kubectl("apply -f " .. q(path), namespace)
+  os.remove(path)
+  if not ok then error("kubectl apply failed: " .. out, 2) end
+  return out
+end
+
 -- Creates or updates a kubernetes.io/tls Secret in one write (as cert-manager
 -- does), from a certificate file and a key file that need not match: the
 -- manifest is built here, because `kubectl create secret tls` refuses a
@@ -92,12 +104,7 @@ function Server:apply_tls_secret(name, crt_file, key_file, namespace, extra)
     '"metadata":{"name":%q,"namespace":%q,"annotations":{%s},"labels":{%s}},"data":{"tls.crt":%q,"tls.key":%q%s}}',
     name, namespace or "default", table.concat(annotations, ","), table.concat(labels, ","),
     base64_file(crt_file), base64_file(key_file), ca)
-  local path = self.dir .. "/manifest-" .. name .. ".json"
-  proc.write_file(path, manifest)
-  local out, ok = self:kubectl("apply -f " .. q(path), namespace)
-  os.remove(path)
-  if not ok then error("kubectl apply failed: " .. out, 2) end
-  return out
+  return self:apply_manifest("manifest-" .. name, manifest, namespace)
 end
 
 -- Creates or updates a cert-manager Certificate that writes Secret
@@ -109,12 +116,7 @@ function Server:apply_certificate(name, secret_name, namespace, dns_names)
     spec = { secretName = secret_name, dnsNames = dns_names or { "app.example.test" },
              issuerRef = { name = "test-ca", kind = "ClusterIssuer" } },
   })
-  local path = self.dir .. "/certificate-" .. name .. ".json"
-  proc.write_file(path, manifest)
-  local out, ok = self:kubectl("apply -f " .. q(path), namespace)
-  os.remove(path)
-  if not ok then error("kubectl apply failed: " .. out, 2) end
-  return out
+  return self:apply_manifest("certificate-" .. name, manifest, namespace)
 end
 
 -- Writes a Certificate's status as cert-manager's controllers do, through

@@ -114,3 +114,29 @@ TEST_CASE("check: a bad command line is a usage error (exit 2) and JSON with --j
   CHECK(help.out.find("Exit codes:") != std::string::npos);
   CHECK(run_cli({"check", "--help"}).exit_code == 0);
 }
+
+TEST_CASE("check: a leaf without its intermediate is flagged, and --complete-chain appends it from --ca") {
+  TempDir dir;
+  CertSpec spec;
+  spec.common_name = "web.example.com";
+  spec.dns_names = {"web.example.com"};
+  const TestPki pki = TestPki::make(KeyKind::kEcP256, spec);
+  const std::string cert = dir.write("tls.crt", pki.leaf.pem());
+  const std::string key = dir.write("tls.key", pki.leaf_key.pkcs8_pem());
+  const std::string ca = dir.write("ca.crt", pki.intermediate.pem() + pki.root.pem());
+
+  const CliRun flagged = run_cli({"check", "--cert", cert, "--key", key, "--ca", ca});
+  INFO(flagged.out << flagged.err);
+  CHECK(flagged.exit_code == 0);  // served as it is
+  CHECK(flagged.out.find("CHAIN INCOMPLETE") != std::string::npos);
+  CHECK(flagged.out.find("CN=certsync test intermediate") != std::string::npos);
+
+  const CliRun completed = run_cli({"check", "--json", "--complete-chain", "--cert", cert, "--key", key, "--ca", ca});
+  INFO(completed.out << completed.err);
+  CHECK(completed.exit_code == 0);
+  const auto doc = parse_json(completed.out);
+  CHECK(doc["certificate"]["chain_incomplete"] == false);
+  CHECK(doc["certificate"]["chain_completed"] == 1);
+  CHECK(doc["certificate"]["chain_length"] == 2);
+  require_no_secret(flagged.out + flagged.err + completed.out + completed.err, pki.leaf_key.pkcs8_pem());
+}

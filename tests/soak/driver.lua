@@ -303,6 +303,9 @@ function _M.run(opts)
     local seen = self.load:count()
     proc.wait_until("handshakes after the last rotation", 30, function() return self.load:count() >= seen + #snis end)
     local rss_after = memory.sample(self.nginx)
+    -- The last reading counts towards the peaks too.
+    rss_peak.master_kb = math.max(rss_peak.master_kb, rss_after.master.rss_kb or 0)
+    rss_peak.worker_max_kb = math.max(rss_peak.worker_max_kb, rss_after.worker_max_kb)
     local records = self.load:stop()
     self.load = nil
     local versions = {}

@@ -71,7 +71,10 @@ nlohmann::json verdict_json(const Verdict& verdict) {
                           {"chain_length", b.chain_length},
                           {"expired", b.expired},
                           {"temporary", b.temporary},
-                          {"chain_reordered", b.chain_reordered}};
+                          {"chain_reordered", b.chain_reordered},
+                          {"chain_incomplete", b.chain_incomplete},
+                          {"chain_missing_issuer", b.chain_missing_issuer},
+                          {"chain_completed", b.chain_completed}};
     if (b.not_yet_valid) out["certificate"]["serve_from"] = rfc3339(b.deferred_until);
   }
   if (verdict.chain_to_ca) {

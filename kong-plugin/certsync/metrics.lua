@@ -117,6 +117,10 @@ local reason_totals = {}  -- reason -> refusals summed over the Secrets
 local stale_watch = {}
 local stale_value = {}    -- id -> the stale-worker count last set
 local STALE_BATCH = 500
+-- The owner's view of the cert-manager Certificates (update_certificates):
+-- the JSON last decoded, its entries, and per id the values last set.
+local certificates_text, certificates_list = nil, {}
+local certificate_values = {}  -- id -> { [family] = value last set }
 
 -- The library's counters restart with each watcher this worker starts,
 -- and so does what the owner knows of each Secret's series.
@@ -323,8 +327,6 @@ local CERTIFICATE_FAMILIES = {
   "certsync_certificate_secret_missing", "certsync_certificate_not_after_timestamp_seconds",
   "certsync_certificate_renewal_timestamp_seconds",
 }
-local certificates_text, certificates_list = nil, {}
-local certificate_values = {}  -- id -> { [family] = value last set }
 
 local function bool_number(b) return b and 1 or 0 end
 

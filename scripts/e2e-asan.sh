@@ -4,9 +4,9 @@
 #
 # nginx itself is not instrumented, so the ASan runtime must be the first
 # library of every process that loads the sanitized libcertsync.so: the
-# specs' nginx is started with it preloaded (CERTSYNC_NGINX_PRELOAD, read by
-# spec/support/nginx.lua), and nothing else is (preloaded into the clients
-# the specs run, it deadlocked curl). Leak checking stays off: nginx's master
+# specs start nginx (spec/support/nginx.lua) and the two-VM harness with it
+# preloaded (CERTSYNC_LIB_PRELOAD), and nothing else (preloaded into the
+# clients the specs run, it deadlocked curl). Leak checking stays off: nginx's master
 # and workers exit without freeing what they allocated at start; the
 # library's own leaks are judged by the Catch2 suites under LeakSanitizer and
 # by `make valgrind`. The soak's RSS bound is off too (CERTSYNC_SANITIZED=1):
@@ -38,7 +38,7 @@ nm -D "$library" | grep __asan_init >/dev/null || { echo "$library is not built 
 rm -rf "$reports" && mkdir -p "$reports"
 echo "== e2e specs with $library (ASan+UBSan), reports in $reports"
 CERTSYNC_ROOT=$root CERTSYNC_BUILD_DIR=$build CERTSYNC_LIB=$library \
-  CERTSYNC_NGINX_PRELOAD=$runtime CERTSYNC_SANITIZED=1 \
+  CERTSYNC_LIB_PRELOAD=$runtime CERTSYNC_SANITIZED=1 \
   ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan" \
   UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
   luajit /usr/bin/busted --lpath="$root/?.lua;$root/kong-plugin/?.lua;$build/lua/?.lua" \

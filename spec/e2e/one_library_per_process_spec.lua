@@ -17,6 +17,8 @@ local function start_harness(dir, api)
     CERTSYNC_VM_LUA_PATH = kube.root .. "/?.lua;" .. kube.root .. "/kong-plugin/?.lua;" .. kube.build_dir .. "/lua/?.lua",
     CERTSYNC_LIB = os.getenv("CERTSYNC_LIB") or (kube.build_dir .. "/libcertsync/libcertsync.so"),
     CERTSYNC_VM_SERVER = api.url, CERTSYNC_VM_CA = api.ca_file, CERTSYNC_VM_TOKEN = api.token_file,
+    -- make e2e-asan: the sanitizer runtime, into this process as into nginx.
+    LD_PRELOAD = os.getenv("CERTSYNC_LIB_PRELOAD"),
   }
   local assignments = {}
   for k, v in pairs(env) do assignments[#assignments + 1] = k .. "=" .. q(v) end

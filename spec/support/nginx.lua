@@ -79,9 +79,9 @@ function _M.start(dir, opts)
   proc.write_file(dir .. "/conf/nginx.conf", conf)
   local env = {}
   for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. q(v) end
-  -- make e2e-asan: the sanitizer runtime goes into nginx alone (into every
-  -- client the specs run it can deadlock them, curl's resolver thread first).
-  local preload = os.getenv("CERTSYNC_NGINX_PRELOAD")
+  -- make e2e-asan: the sanitizer runtime goes only into the processes that
+  -- load the library (into every client the specs run it deadlocked curl).
+  local preload = os.getenv("CERTSYNC_LIB_PRELOAD")
   if preload and preload ~= "" then env[#env + 1] = "LD_PRELOAD=" .. q(preload) end
   self.start_command = (#env > 0 and "env " .. table.concat(env, " ") .. " " or "") ..
     "nginx -p " .. q(dir) .. " -c conf/nginx.conf -e logs/error.log"

@@ -23,7 +23,9 @@ CertSpec leaf_spec() {
 
 ValidBundle accepted(const std::string& crt, const std::string& key, const ValidationOptions& options) {
   auto result = certsync::tls::validate_bundle(crt, key, options);
-  if (const auto* refusal = std::get_if<certsync::tls::Refusal>(&result)) FAIL(refusal->code << ": " << refusal->message);
+  if (const auto* refusal = std::get_if<certsync::tls::Refusal>(&result)) {
+    FAIL(refusal->code << ": " << refusal->message);
+  }
   return std::get<ValidBundle>(std::move(result));
 }
 

@@ -74,8 +74,9 @@ std::string describe_chain(const ValidBundle& bundle) {
   std::string text = "chain incomplete: tls.crt does not carry " + bundle.chain_missing_issuer +
                      "; clients that do not have it cached fail to verify; ";
   if (bundle.chain_completable > 0) {
-    text += "ca.crt holds " + intermediates(bundle.chain_completable) + " that complete it (complete_chain = true appends " +
-            (bundle.chain_completable == 1 ? "it" : "them") + ")";
+    text += "ca.crt holds " + intermediates(bundle.chain_completable) +
+            " that complete it (complete_chain = true appends " + (bundle.chain_completable == 1 ? "it" : "them") +
+            ")";
   } else {
     text += "add the issuer to tls.crt after the leaf (ca.crt does not hold it)";
   }

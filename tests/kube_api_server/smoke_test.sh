@@ -86,7 +86,11 @@ code=$(status_of -H "Authorization: Bearer wrong" "$url/api/v1/namespaces/defaul
 # 3. A watch sees an ADDED event for a Secret created after it opened.
 open_watches() { api "$url/testing/counters" | sed -n 's/.*"open_watches": *\([0-9]*\).*/\1/p'; }
 # The shared kubectl-smoke.sh may leave its `get -w` running until the
-# server stops: count from what is open now.
+# server stops, or end it as it finishes: wait (2 s at most) for it to
+# close, so that it cannot close between the counts below, then count from
+# what is open now.
+deadline=$((SECONDS + 2))
+until [ "$(open_watches)" = 0 ] || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 watches_before=$(open_watches)
 rv=$(api "$url/api/v1/namespaces/smoke/secrets" | sed -n 's/.*"resourceVersion": *"\([0-9]*\)".*/\1/p' | head -1)
 curl -sS -N --cacert "$ca" -H "Authorization: Bearer $token" \

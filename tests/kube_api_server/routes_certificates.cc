@@ -13,6 +13,7 @@
 #include "managed_fields.h"
 #include "merge_patch.h"
 #include "request_kind.h"
+#include "route_list.h"
 #include "routes.h"
 #include "secret_object.h"
 
@@ -193,27 +194,7 @@ void handle_collection_get(ServerContext &ctx, const httplib::Request &req,
   if (is_watch_request(req)) {
     return serve_watch(ctx, req, res, ns, fault, ctx.certificates);
   }
-  ListQuery q;
-  q.ns = ns;
-  if (auto err = Selector::parse(param(req, "labelSelector"),
-                                 param(req, "fieldSelector"), q.selector)) {
-    return send_error(req, res, bad_request(*err));
-  }
-  const std::string limit = param(req, "limit");
-  if (!limit.empty()) {
-    if (limit.find_first_not_of("0123456789") != std::string::npos ||
-        limit.size() > 9) {
-      return send_error(req, res, bad_request("invalid limit \"" + limit + "\""));
-    }
-    q.limit = std::stoul(limit);
-  }
-  q.continue_token = param(req, "continue");
-  q.resource_version = param(req, "resourceVersion");
-  if (q.resource_version == "0" && q.continue_token.empty()) q.limit = 0;
-  q.resource_version_match = param(req, "resourceVersionMatch");
-  StoreResult r = ctx.certificates->list(q);
-  if (r.error) return send_error(req, res, *r.error);
-  send_json(req, res, 200, r.body);
+  serve_list(req, res, *ctx.certificates, ns);
 }
 
 }  // namespace

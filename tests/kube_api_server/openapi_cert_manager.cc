@@ -1,8 +1,8 @@
 #include "openapi_cert_manager.h"
 
-#include <openssl/evp.h>
 
 #include "json.h"
+#include "openapi_v1.h"
 
 namespace kube_test {
 namespace {
@@ -111,19 +111,6 @@ const char kDocument[] = R"json({
   }
 })json";
 
-std::string sha512_hex_upper(const std::string &data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha512(), nullptr) != 1) return "0";
-  static const char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::string &openapi_v3_cert_manager() {
@@ -132,7 +119,7 @@ const std::string &openapi_v3_cert_manager() {
 }
 
 const std::string &openapi_v3_cert_manager_hash() {
-  static const std::string hash = sha512_hex_upper(openapi_v3_cert_manager());
+  static const std::string hash = openapi_document_hash(openapi_v3_cert_manager());
   return hash;
 }
 

@@ -309,7 +309,27 @@ Json build_document() {
   return doc;
 }
 
-std::string sha512_hex_upper(const std::string &data) {
+
+}  // namespace
+
+const std::string &openapi_v3_api_v1() {
+  static const std::string doc = build_document().dump();
+  return doc;
+}
+
+const std::string &openapi_v3_api_v1_hash() {
+  static const std::string hash = openapi_document_hash(openapi_v3_api_v1());
+  return hash;
+}
+
+std::string openapi_v3_index() {
+  Json index;
+  index["paths"]["api/v1"]["serverRelativeURL"] =
+      "/openapi/v3/api/v1?hash=" + openapi_v3_api_v1_hash();
+  return index.dump();
+}
+
+std::string openapi_document_hash(const std::string &data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha512(), nullptr) !=
@@ -323,25 +343,6 @@ std::string sha512_hex_upper(const std::string &data) {
     out += hex[md[i] & 15];
   }
   return out;
-}
-
-}  // namespace
-
-const std::string &openapi_v3_api_v1() {
-  static const std::string doc = build_document().dump();
-  return doc;
-}
-
-const std::string &openapi_v3_api_v1_hash() {
-  static const std::string hash = sha512_hex_upper(openapi_v3_api_v1());
-  return hash;
-}
-
-std::string openapi_v3_index() {
-  Json index;
-  index["paths"]["api/v1"]["serverRelativeURL"] =
-      "/openapi/v3/api/v1?hash=" + openapi_v3_api_v1_hash();
-  return index.dump();
 }
 
 }  // namespace kube_test

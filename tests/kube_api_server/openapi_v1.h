@@ -20,5 +20,7 @@ namespace kube_test {
 const std::string &openapi_v3_api_v1();
 const std::string &openapi_v3_api_v1_hash();
 std::string openapi_v3_index();
+// The hash of an OpenAPI document as the index names it: SHA-512, upper-case hex.
+std::string openapi_document_hash(const std::string &document);
 
 }  // namespace kube_test

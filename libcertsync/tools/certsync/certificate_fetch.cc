@@ -1,5 +1,6 @@
 #include "certificate_fetch.h"
 
+#include "bounded_get.h"
 #include "kube/api_status.h"
 #include "kube/credentials.h"
 #include "kube/http_stream.h"
@@ -31,15 +32,7 @@ CertificateLookup find_certificates(const kube::ConnectionConfig& connection, co
     std::string token_error;
     if (auto token = kube::current_token(connection, &token_error)) request.bearer_token = std::move(*token);
     std::string body;
-    bool too_large = false;
-    kube::HttpResponse response = http.get(request, [&](long, std::string_view bytes) {
-      if (body.size() + bytes.size() > kMaxBody) {
-        too_large = true;
-        return false;
-      }
-      body.append(bytes);
-      return true;
-    });
+    const auto [response, too_large] = bounded_get(http, request, kMaxBody, body);
     if (too_large) {
       out.note = "the list of Certificates exceeds 32 MiB";
       return out;

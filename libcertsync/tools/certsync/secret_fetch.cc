@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include "bounded_get.h"
 #include "exit_codes.h"
 #include "kube/api_status.h"
 #include "kube/credentials.h"
@@ -35,22 +36,14 @@ kube::Secret fetch_secret(const kube::ConnectionConfig& connection, const std::s
   if (!token) throw Failure(kConfig, token_error);
   request.bearer_token = std::move(*token);
 
-  std::string body;
-  bool too_large = false;
-  kube::HttpStream http;
-  kube::HttpResponse response = http.get(request, [&](long, std::string_view bytes) {
-    if (body.size() + bytes.size() > kMaxBody) {
-      too_large = true;
-      return false;
-    }
-    body.append(bytes);
-    return true;
-  });
   // The body may hold the key: whatever happens next, it is wiped on the way out.
+  std::string body;
   struct Wipe {
     std::string& text;
     ~Wipe() { OPENSSL_cleanse(text.data(), text.size()); }
   } wipe{body};
+  kube::HttpStream http;
+  const auto [response, too_large] = bounded_get(http, request, kMaxBody, body);
 
   const std::string where = what(namespace_name, name) + " at " + connection.server;
   if (too_large) throw Failure(kUnreachable, where + ": the response exceeds 8 MiB");

@@ -26,6 +26,7 @@ local clock = require "certsync.clock"
 local propagation = require "certsync.propagation"
 local publisher_module = require "certsync.publisher"
 local status_feed = require "certsync.status_feed"
+local hold_history = require "certsync.hold_history"
 local readiness = require "certsync.readiness"
 local sni_index = require "certsync.sni_index"
 local status = require "certsync.status"
@@ -98,7 +99,10 @@ local state = {
   publisher = nil,         -- certsync.publisher, in the owner
   longest = { tick_ms = 0, ffi_ms = 0, ffi_call = nil }, -- the longest this worker held its event loop
   longest_reported = {},
+  holds = hold_history.new(), -- the longest tick and library call of each of the last 60 seconds
+  holds_written_at = 0,    -- when `holds` was last written to the dict
   behind = false,          -- converge stopped short of the published generation (it resumes at once)
+  pending = nil,           -- { generation, ids, next, eager }: a publication taken up to ids[next - 1]
   uncovered_limit = uncovered.DEFAULT_LIMIT, -- names of uncovered handshakes kept (settings.uncovered_names_max)
   uncovered_at = 0,        -- when this worker's uncovered handshakes may be reported next
   uncovered_written = -1,  -- the count last reported (-1: not yet by this process)
@@ -183,6 +187,7 @@ local function timed(name, fn, ...)
   local a, b = fn(...)
   local took = clock.now_ms() - started
   if took > state.longest.ffi_ms then state.longest.ffi_ms, state.longest.ffi_call = took, name end
+  state.holds:call(ngx_now(), took, name)
   return a, b
 end
 
@@ -432,22 +437,35 @@ local function rescan(dict, first_load, now)
   end
 end
 
--- Follows the change log from the generation this worker serves, one
--- publication at a time, for at most SLICE_MS: a worker that was busy while
--- the owner published a first list of 10,000 in 300 slices catches up over
--- several ticks, not in one long one. Returns the generation it reached, or
--- nil when a log it needs is gone.
+-- Follows the change log from the generation this worker serves, for at
+-- most SLICE_MS: a worker that was busy while the owner published a first
+-- list of 10,000 in 300 slices catches up over several ticks, not in one
+-- long one. The deadline is checked after every id, not every
+-- publication: one publication of a relist can name hundreds of ids, and
+-- taking them costs a worker more than writing them cost the owner. What
+-- is left of a publication waits in state.pending for the next tick.
+-- Returns the generation it finished, or nil when a log it needs is gone.
 local function follow_log(dict, from, to, first_load, now)
   local deadline = clock.now_ms() + SLICE_MS
   local at = from
   while at < to do
-    local ids, from_full_set = propagation.changed_ids(dict, at + 1)
-    if not ids then return nil end
-    -- A renewal or two: parse now, the first handshake must not wait. A
-    -- first list or a relist (in slices of a few dozen): parse on first
-    -- use, or a worker would hold every certificate of the node parsed.
-    local eager = not from_full_set and #ids <= EAGER_PARSE_MAX
-    for _, id in ipairs(ids) do take(dict, id, eager, first_load, now) end
+    local pending = state.pending
+    if not pending or pending.generation ~= at + 1 then
+      local ids, from_full_set = propagation.changed_ids(dict, at + 1)
+      if not ids then return nil end
+      -- A renewal or two: parse now, the first handshake must not wait. A
+      -- first list or a relist (in slices of a few dozen): parse on first
+      -- use, or a worker would hold every certificate of the node parsed.
+      pending = { generation = at + 1, ids = ids, next = 1, eager = not from_full_set and #ids <= EAGER_PARSE_MAX }
+      state.pending = pending
+    end
+    local ids = pending.ids
+    while pending.next <= #ids do
+      take(dict, ids[pending.next], pending.eager, first_load, now)
+      pending.next = pending.next + 1
+      if clock.now_ms() >= deadline and pending.next <= #ids then return at end
+    end
+    state.pending = nil
     at = at + 1
     if clock.now_ms() >= deadline then break end
   end
@@ -470,9 +488,13 @@ local function converge(dict)
     reached = follow_log(dict, state.local_gen, gen, first_load, now)
   end
   if not reached then
+    state.pending = nil
     rescan(dict, first_load, now)
     reached = gen
   end
+  -- Halfway through a publication: the report keeps the generation this
+  -- worker serves in full until the rest is taken, next tick.
+  if reached == state.local_gen then return true end
   state.conflicts = index:conflicts()
   log_new_conflicts()
   state.local_gen = reached
@@ -601,6 +623,19 @@ local function wait_for_wake(dict, seconds)
   return woken == true
 end
 
+-- This worker's per-second record of how long it held the event loop
+-- (certsync.hold_history), into the dict at most once a second, and only
+-- when a second saw a tick or a call long enough to matter: an idle
+-- worker writes nothing.
+local function report_holds(dict)
+  local now = ngx_now()
+  local worker_id = ngx.worker.id()
+  if not worker_id or not state.holds.changed or now < state.holds_written_at + 1 then return end
+  state.holds_written_at = now
+  local ok, err = worker_report.holds(dict, worker_id, state.holds:snapshot(now))
+  if not ok then log(ERR, "cannot report how long this worker held its event loop: ", err) end
+end
+
 -- The worker's loop, in one long-lived timer: work when woken or when the
 -- poll interval (the safety net) has passed, until the worker exits, which
 -- it notices within MAX_WAIT.
@@ -611,10 +646,10 @@ local function run(premature)
     if woken or ngx.now() >= next_poll then
       next_poll = ngx.now() + state.interval
       if state.settings then
-        local started = clock.now_ms()
+        local started, started_cpu = clock.now_ms(), clock.cpu_ms()
         local ok, own_ms, converge_ms = pcall(work, dict)
         if not ok then log(ERR, "tick failed: ", own_ms) end
-        local took = clock.now_ms() - started
+        local took, took_cpu = clock.now_ms() - started, clock.cpu_ms() - started_cpu
         if took > state.longest.tick_ms then
           -- Which share of the tick it was, and how much memory Lua held:
           -- a long tick with little of either was the garbage collector or
@@ -622,13 +657,16 @@ local function run(premature)
           state.longest.tick_ms = took
           state.longest.tick_own_ms = ok and own_ms or nil
           state.longest.tick_converge_ms = ok and converge_ms or nil
+          state.longest.tick_cpu_ms = took_cpu
           state.longest.tick_lua_kb = math.floor(collectgarbage("count"))
         end
+        state.holds:tick(ngx_now(), took, took_cpu)
         if state.longest.tick_ms ~= state.longest_reported.tick_ms or
            state.longest.ffi_ms ~= state.longest_reported.ffi_ms then
           if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), state.longest) end
           state.longest_reported = { tick_ms = state.longest.tick_ms, ffi_ms = state.longest.ffi_ms }
         end
+        report_holds(dict)
       else
         drop_wake_connection() -- not configured (yet, or any more): nothing to wait for
       end

@@ -185,6 +185,7 @@ function _M.build(view, this_worker, filters, dict)
       id = w.id, pid = w.pid, generation = w.generation, missing = w.missing or nil, stale = w.stale,
       last_tick = w.last_tick, converged_at = w.converged_at, serials = served[w.id],
       bundles = w.bundles, failed = w.failed, longest = w.longest,
+      holds = w.holds and json.array(w.holds) or nil,
       behind = not w.missing and w.generation ~= view.published_generation,
       uncovered = worker_uncovered[w.id],
     }

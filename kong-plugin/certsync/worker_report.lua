@@ -13,6 +13,8 @@
 --             ticking (hung, or gone with a smaller worker_processes) is stale;
 --   "wl:<id>" the longest it held its event loop: its longest tick and its
 --             longest library call (milliseconds, and which call), when they grow;
+--   "wt:<id>" the same per second over the last minute (certsync.hold_history),
+--             at most once a second, when a second held the loop notably;
 --   "wu:<id>" its count of handshakes no Secret covered (certsync.uncovered),
 --             at most once a second while it grows; read by the status only.
 -- <id> is ngx.worker.id(), stable across respawns, so a restarted worker
@@ -25,6 +27,7 @@ local REPORT_PREFIX = "w:"
 local HEARTBEAT_PREFIX = "wh:"
 local LONGEST_PREFIX = "wl:"
 local UNCOVERED_PREFIX = "wu:"
+local HOLDS_PREFIX = "wt:"
 _M.STALE_AFTER = 5  -- seconds without a tick after which a worker's report is not trusted
 
 -- failed: { [secret id] = serial } of the bundles this worker could not load.
@@ -43,6 +46,11 @@ end
 -- longest: { tick_ms, ffi_ms, ffi_call }.
 function _M.longest(dict, worker_id, longest)
   return dict:safe_set(LONGEST_PREFIX .. worker_id, json.encode(longest))
+end
+
+-- seconds: certsync.hold_history's History:snapshot().
+function _M.holds(dict, worker_id, seconds)
+  return dict:safe_set(HOLDS_PREFIX .. worker_id, json.encode(json.array(seconds)))
 end
 
 -- snapshot: certsync.uncovered's Recorder:snapshot().
@@ -76,6 +84,8 @@ function _M.read_all(dict, count, now)
     report.last_tick = seen
     local longest = json.decode(dict:get(LONGEST_PREFIX .. id))
     report.longest = type(longest) == "table" and longest or nil
+    local holds = json.decode(dict:get(HOLDS_PREFIX .. id))
+    report.holds = type(holds) == "table" and holds or nil
     report.stale = not seen or now - seen > _M.STALE_AFTER
     reports[#reports + 1] = report
   end
@@ -93,6 +103,7 @@ function _M.forget_beyond(dict, count)
   for _, key in ipairs(dict:get_keys(0)) do
     local id = tonumber(key:match("^" .. REPORT_PREFIX .. "(%d+)$") or key:match("^" .. HEARTBEAT_PREFIX .. "(%d+)$")
                         or key:match("^" .. LONGEST_PREFIX .. "(%d+)$")
+                        or key:match("^" .. HOLDS_PREFIX .. "(%d+)$")
                         or key:match("^" .. UNCOVERED_PREFIX .. "(%d+)$"))
     if id and id >= count then dict:delete(key) end
   end

@@ -349,3 +349,31 @@ TEST_CASE("a change carries when its version reached the watcher", "[store]") {
   REQUIRE(store.changes_since(0).changes[0]->observed_at_ms == 1'234'567);
   REQUIRE(store.status()["secrets"][0]["uid"] == "uid-1");
 }
+
+TEST_CASE("a status delta names only the Secrets whose status changed since, and the ones forgotten", "[store]") {
+  Store store(DeletionPolicy::kRemove);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1"), accepted("ns/c", "C1")));
+  auto first = store.status_since(0);
+  REQUIRE(first.full);
+  REQUIRE(first.secrets.size() == 3);
+
+  store.apply(updates(accepted("ns/b", "B2", "2")));
+  store.apply(updates(refused("ns/c", "key_mismatch")));
+  store.remove("ns/a", "5");
+  auto delta = store.status_since(first.version);
+  REQUIRE_FALSE(delta.full);
+  std::vector<std::string> ids;
+  for (const auto& [id, text] : delta.secrets) ids.push_back(id);
+  REQUIRE(ids == std::vector<std::string>{"ns/b", "ns/c"});  // in the order they changed
+  REQUIRE(delta.secrets[0].second->find("B2") != std::string::npos);
+  REQUIRE(delta.secrets[1].second->find("key_mismatch") != std::string::npos);
+  REQUIRE(delta.removed == std::vector<std::string>{"ns/a"});
+
+  // b changes again: it is named once, at its latest status.
+  store.apply(updates(accepted("ns/b", "B3", "3")));
+  auto again = store.status_since(first.version);
+  REQUIRE(again.secrets.size() == 2);
+  REQUIRE(again.secrets[1].first == "ns/b");
+  REQUIRE(again.secrets[1].second->find("B3") != std::string::npos);
+  REQUIRE(store.status_since(again.version).secrets.empty());
+}

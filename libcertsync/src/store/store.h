@@ -214,6 +214,9 @@ class Store {
   std::vector<std::string> dirty_;  // ids touched by the current write, rendered before unlocking
   uint64_t rendered_below_ = 0;     // every status version up to this one is rendered
   std::map<std::string, uint64_t> status_tombstones_;  // id -> status version it was forgotten at
+  // Status version -> the id (the key in entries_) whose status last
+  // changed at that version: status_since() reads what changed, not every entry.
+  std::map<uint64_t, const std::string*> status_order_;
   uint64_t status_floor_ = 0;  // status_since(n < floor) must answer with a full delta
   bool synced_ = false;
   std::function<int64_t()> clock_;

@@ -5,6 +5,7 @@
 #include "kube/secret.h"
 #include "kube/secret_validation.h"
 #include "tls/validate.h"
+#include "util/background_priority.h"
 #include "util/parallel.h"
 
 namespace certsync::kube {
@@ -32,6 +33,9 @@ void SecretKind::list_page(std::shared_ptr<nlohmann::json> items) {
   wait_for_page();
   auto& examined = examined_pages_.emplace_back(items->size());
   validating_ = std::async(std::launch::async, [this, items, &examined] {
+    // A fresh thread: its helpers inherit the lower priority, the watcher's
+    // own thread (which applies single events) keeps the worker's.
+    util::lower_thread_priority();
     util::parallel_for(items->size(), util::validation_threads(),
                        [&](size_t i) { examined[i] = examine((*items)[i], /*quiet=*/true); });
   });

@@ -61,8 +61,8 @@ local function load_all(index)
   for i = 1, COUNT do
     local id = id_of(i)
     local known = index.bundles[id]
-    local bundle = propagation.header(dict, id)
-    if not (known and known.stamp == bundle.stamp) then index:set(bundle) end
+    local header = propagation.header(dict, id)
+    if not (known and sni_index.stamp_of(known) == header.stamp) then index:set(sni_index.record(header)) end
   end
 end
 

@@ -3,14 +3,15 @@ local sni_index = require "certsync.sni_index"
 local function bundles(t)
   local out = {}
   for id, b in pairs(t) do
-    out[id] = { id = id, snis = b.snis or b, key_type = b.key_type or "EC-P-256", not_before = b.not_before or 0 }
+    out[id] = { id = id, snis = table.concat(b.snis or b, " "), key_type = b.key_type or "EC-P-256",
+                not_before = b.not_before or 0 }
   end
   return out
 end
 
 local function served_id(index, name)
-  local entry = sni_index.lookup(index, name)
-  return entry and entry.first.id
+  local first = sni_index.lookup(index, name)
+  return first and sni_index.id_of(first)
 end
 
 describe("the SNI index", function()
@@ -58,9 +59,9 @@ describe("the SNI index", function()
       ["ns/rsa"] = { snis = { "dual.example.test" }, key_type = "RSA-2048" },
       ["ns/ec"] = { snis = { "dual.example.test" }, key_type = "EC-P-256" },
     })
-    local entry = sni_index.lookup(idx, "dual.example.test")
-    assert.equal("ns/ec", entry.first.id)
-    assert.equal("ns/rsa", entry.second.id)
+    local first, second = sni_index.lookup(idx, "dual.example.test")
+    assert.equal("ns/ec", sni_index.id_of(first))
+    assert.equal("ns/rsa", sni_index.id_of(second))
     assert.same({}, conflicts)
   end)
 end)

@@ -339,9 +339,10 @@ local function own(dict)
 end
 
 -- Parses a bundle's certificate and key into `bundle` (an index record,
--- certsync.sni_index), with the serial they are of: once per bundle per
--- worker. The record does not keep the serial before: what a worker holds
--- for every Secret stays small. Returns true, or nil, err.
+-- certsync.sni_index): once per bundle per worker. The serial they are of
+-- goes into the record now too (give_up() reports it): a record nothing
+-- parsed yet holds only what the index needs, it is kept for every Secret.
+-- Returns true, or nil, err.
 local function load_bundle(dict, bundle)
   local id = id_of(bundle)
   local stored = propagation.bundle(dict, id)

@@ -42,6 +42,7 @@ local clear_certs = ssl.clear_certs
 local set_cert = ssl.set_cert
 local set_priv_key = ssl.set_priv_key
 local lookup = sni_index.lookup
+local id_of = sni_index.id_of
 local ngx_now = ngx.now
 
 local _M = { _VERSION = "0.1.0" }
@@ -342,11 +343,20 @@ local function own(dict)
   end
 end
 
--- Parses a bundle's certificate and key into `bundle` (a header from the
--- dict): once per bundle per worker. Returns true, or nil, err.
+-- Parses a bundle's certificate and key into `bundle` (an index record,
+-- certsync.sni_index): once per bundle per worker. The serial they are of
+-- goes into the record now too (give_up() reports it): a record nothing
+-- parsed yet holds only what the index needs, it is kept for every Secret.
+-- Returns true, or nil, err.
 local function load_bundle(dict, bundle)
-  local stored = propagation.bundle(dict, bundle.id)
-  if not stored then return nil, "no longer in the shared dict" end
+  local id = id_of(bundle)
+  local stored = propagation.bundle(dict, id)
+  if not stored then
+    local header = propagation.header(dict, id)
+    bundle.serial = header and header.serial
+    return nil, "no longer in the shared dict"
+  end
+  bundle.serial = stored.serial
   local cert, err = ssl.parse_pem_cert(stored.cert_pem)
   if not cert then return nil, "certificate: " .. tostring(err) end
   local key
@@ -360,10 +370,11 @@ end
 -- claims go to another Secret's certificate, or back to the host's) and
 -- says so in its report.
 local function give_up(bundle, err)
-  log(ERR, bundle.id, ": cannot be loaded in this worker (", err, "); this worker stops serving it")
-  state.failed[bundle.id] = bundle.serial
+  local id = id_of(bundle)
+  log(ERR, id, ": cannot be loaded in this worker (", err, "); this worker stops serving it")
+  state.failed[id] = bundle.serial or "unknown"
   state.report_due = true
-  index:remove(bundle.id)
+  index:remove(id)
 end
 
 -- A worker's report: its generation and the bundles it failed to load. A
@@ -398,28 +409,30 @@ end
 -- its first handshake.
 local function take(dict, id, eager, first_load, now)
   local known = index.bundles[id]
-  local bundle = propagation.header(dict, id)
-  if not bundle then
+  local header = propagation.header(dict, id)
+  if not header then
     if known then index:remove(id) end
     state.failed[id] = nil
     return
   end
-  if known and known.stamp == bundle.stamp then return end
+  if known and sni_index.stamp_of(known) == header.stamp then return end
+  local bundle = sni_index.record(header)
   if eager or (known and known.cert) then
     local ok, err = load_bundle(dict, bundle)
     if not ok then
       log(ERR, id, ": cannot be loaded in this worker (", err, "); ",
           known and "keeping what it served before" or "not serving it")
-      state.failed[id] = bundle.serial
+      state.failed[id] = header.serial
       return
     end
   end
   state.failed[id] = nil
   index:set(bundle)
-  -- Event-to-served latency, for new certificates only, and not on a
-  -- worker's first load (after a start or reload the events are old news).
-  if not first_load and bundle.observed_at > 0 and (not known or known.serial ~= bundle.serial) then
-    metrics.observe_latency(now - bundle.observed_at)
+  -- Event-to-served latency, not on a worker's first load (after a start
+  -- or reload the events are old news). A new stamp is a new body (the
+  -- publisher rewrites nothing else): a new certificate, or its chain.
+  if not first_load and header.observed_at > 0 then
+    metrics.observe_latency(now - header.observed_at)
   end
 end
 
@@ -789,14 +802,13 @@ function _M.configure(settings)
   if state.settings_key ~= previous_key then state.retry_at = 0 end
 end
 
--- What to serve for `name`, its certificates parsed: nil leaves the host's
--- own. A bundle this worker cannot parse is given up (once), and the name
--- looked up again.
-local function entry_for(name)
+-- What to serve for `name`, its certificates parsed (the first record and
+-- the one beside it): nil leaves the host's own. A bundle this worker
+-- cannot parse is given up (once), and the name looked up again.
+local function records_for(name)
   for _ = 1, 3 do
-    local entry = lookup(names, name)
-    if not entry then return nil end
-    local first, second = entry.first, entry.second
+    local first, second = lookup(names, name)
+    if not first then return nil end
     local ok, err = true, nil
     if not first.cert then
       ok, err = load_bundle(shared_dict, first)
@@ -806,7 +818,7 @@ local function entry_for(name)
       ok, err = load_bundle(shared_dict, second)
       if not ok then give_up(second, err) end
     end
-    if ok then return entry end
+    if ok then return first, second end
   end
   return nil
 end
@@ -821,14 +833,12 @@ function _M.certificate()
     if not err then recorder:without_sni() end
     return
   end
-  local entry = lookup(names, name)
-  if not entry then return recorder:named(name, ngx_now()) end
-  local first, second = entry.first, entry.second
+  local first, second = lookup(names, name)
+  if not first then return recorder:named(name, ngx_now()) end
   if not first.cert or (second and not second.cert) then
     -- The first handshake for this name in this worker.
-    entry = entry_for(name)
-    if not entry then return end
-    first, second = entry.first, entry.second
+    first, second = records_for(name)
+    if not first then return end
   end
   local ok, err = clear_certs()
   if ok then ok, err = set_cert(first.cert) end
@@ -851,10 +861,10 @@ local function node_view(dict)
 end
 
 local function served_for_sni(name)
-  local entry = lookup(names, name)
-  if not entry then return nil end
-  local ids = { entry.first.id }
-  if entry.second then ids[2] = entry.second.id end
+  local first, second = lookup(names, name)
+  if not first then return nil end
+  local ids = { id_of(first) }
+  if second then ids[2] = id_of(second) end
   return json.array(ids)
 end
 

@@ -5,8 +5,12 @@
 --   "b:<namespace>/<name>"  the bundle: its header lines, then the
 --                           certificate and key PEM (read when a worker
 --                           parses it, on its first handshake for a name)
---   "h:<namespace>/<name>"  the same header lines alone: what a worker keeps
---                           in memory per Secret (names, serial, stamp)
+--   "h:<namespace>/<name>"  the same header lines alone: what a worker
+--                           reads per Secret to serve it. It keeps less in
+--                           memory: the stamp, notBefore, the key's kind
+--                           and the names (certsync.sni_index's record);
+--                           the rest it reads again when it parses the
+--                           bundle
 --   "c:<generation>"        the ids that publication changed, one per line,
 --                           after a first line "full" (a slice of a full
 --                           set: a first list or a relist) or "delta"
@@ -76,13 +80,11 @@ local function decode_header(value)
   end
   local cert_len = tonumber(fields[9])
   if not cert_len then return nil end
-  local snis = {}
-  for sni in fields[4]:gmatch("%S+") do snis[#snis + 1] = sni end
   return {
     stamp = tonumber(fields[1]),
     observed_at = tonumber(fields[2]) or 0,
     id = fields[3],
-    snis = snis,
+    snis = fields[4], -- "name name ...": split by whoever needs the names
     serial = fields[5],
     not_before = tonumber(fields[6]),
     not_after = tonumber(fields[7]),

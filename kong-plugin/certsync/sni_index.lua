@@ -12,9 +12,27 @@
 -- the smaller "namespace/name", so every worker of every node agrees.
 --
 -- Updating a bundle touches only the names it claims (before and after),
--- so a renewal costs the same with 10 or 50,000 Secrets loaded. The entry
--- of a name is replaced, never changed in place: a handshake reads a
--- consistent pair.
+-- so a renewal costs the same with 10 or 50,000 Secrets loaded.
+--
+-- Layout. Every worker holds this for every Secret of the node, so it is
+-- kept small: bench/worker_heap.lua measures 0.46 KB a Secret with two
+-- names, the name and id strings and the tables' slots included (1.79 KB
+-- when each Secret kept its decoded header, a table of its names and three
+-- tables a name). A lookup costs what it did: one more field read tells a
+-- record from a pair.
+--   bundles[id] = record: what the index knows of one Secret, made by
+--     _M.record() from its header, all in the array part of one table (a
+--     named field would cost a hash part):
+--     { id, stamp, not_before, is_rsa, name1, name2, ... }; the names are
+--     the very strings `names` is keyed by. Read them through id_of() and
+--     stamp_of(). certsync.core adds `cert`, `key` and `serial` when it
+--     parses the bundle (on its first handshake for one of the names).
+--   names[sni] = the record serving it, or, when an ECDSA and an RSA
+--     certificate both serve it, { first = ecdsa, second = rsa } (a new
+--     table each time it changes, never changed in place).
+--   claims[sni] = { [id] = record }: only for a name two or more Secrets
+--     claim; the one claimant of every other name is names[sni] itself.
+--   contested[sni] = true while two Secrets of one kind claim it.
 local lower = string.lower
 local find = string.find
 local sub = string.sub
@@ -22,90 +40,129 @@ local sort = table.sort
 local pairs = pairs
 local ipairs = ipairs
 local next = next
+local new_table = require "table.new"
 
 local _M = {}
 
--- "rsa" or "ec": the two kinds a client may prefer one of (Ed25519 counts
--- with ECDSA: neither is RSA).
-local function kind_of(bundle)
-  return (bundle.key_type or ""):find("^RSA") and "rsa" or "ec"
+-- A record's slots (see the layout above).
+local ID, STAMP, NOT_BEFORE, IS_RSA, FIRST_NAME = 1, 2, 3, 4, 5
+
+-- The record of a header (certsync.propagation: id, stamp, not_before,
+-- key_type, and snis as the header's one line of names). RSA or not are
+-- the two kinds a client may prefer one of (Ed25519 counts with ECDSA).
+function _M.record(header)
+  local snis = header.snis
+  local count, pos = 0, 1
+  while true do
+    local _, last = find(snis, "%S+", pos)
+    if not last then break end
+    count, pos = count + 1, last + 1
+  end
+  local record = new_table(FIRST_NAME - 1 + count, 0)
+  record[ID] = header.id
+  record[STAMP] = header.stamp
+  record[NOT_BEFORE] = header.not_before or 0
+  record[IS_RSA] = find(header.key_type or "", "^RSA") ~= nil
+  local i = FIRST_NAME
+  for sni in snis:gmatch("%S+") do
+    record[i] = sni
+    i = i + 1
+  end
+  return record
 end
-_M.kind_of = kind_of
+
+-- The Secret ("namespace/name") of a record.
+function _M.id_of(record)
+  return record[ID]
+end
+
+-- When the record was published (the header's stamp).
+function _M.stamp_of(record)
+  return record[STAMP]
+end
 
 local function better(a, b)
-  local na, nb = a.not_before or 0, b.not_before or 0
+  local na, nb = a[NOT_BEFORE], b[NOT_BEFORE]
   if na ~= nb then return na > nb end
-  return a.id < b.id
+  return a[ID] < b[ID]
 end
 
 local Index = {}
 Index.__index = Index
 
--- An empty index. `names` is what lookup() reads:
--- { [sni] = { first = bundle, second = bundle|nil } }.
 function _M.new()
-  return setmetatable({
-    names = {},
-    claims = {},    -- sni -> { rsa = { [id] = bundle }, ec = { [id] = bundle } }
-    bundles = {},   -- id -> bundle
-    count = 0,      -- bundles held
-    contested = {}, -- sni -> true while two Secrets of one kind claim it
-  }, Index)
+  return setmetatable({ names = {}, claims = {}, bundles = {}, count = 0, contested = {} }, Index)
 end
 
+-- The best ECDSA and RSA claimants of a name, and whether either kind has
+-- more than one.
 local function best_of(claimants)
-  local winner
-  for _, bundle in pairs(claimants or {}) do
-    if not winner or better(bundle, winner) then winner = bundle end
+  local ec, rsa, ec_n, rsa_n = nil, nil, 0, 0
+  for _, record in pairs(claimants) do
+    if record[IS_RSA] then
+      rsa_n = rsa_n + 1
+      if not rsa or better(record, rsa) then rsa = record end
+    else
+      ec_n = ec_n + 1
+      if not ec or better(record, ec) then ec = record end
+    end
   end
-  return winner
+  return ec, rsa, ec_n > 1 or rsa_n > 1
 end
 
-local function count_of(claimants)
-  local n = 0
-  for _ in pairs(claimants or {}) do n = n + 1 end
-  return n
+-- Recomputes what a name claimed by several Secrets serves.
+local function refresh(self, sni, claimants)
+  local ec, rsa, contested = best_of(claimants)
+  -- ECDSA first: the cheaper handshake for the clients that can do both.
+  self.names[sni] = (ec and rsa) and { first = ec, second = rsa } or ec or rsa
+  self.contested[sni] = contested or nil
 end
 
--- Recomputes what `sni` serves from its claims.
-function Index:refresh(sni)
-  local slots = self.claims[sni]
-  if not slots or (not next(slots.rsa) and not next(slots.ec)) then
-    self.claims[sni], self.names[sni], self.contested[sni] = nil, nil, nil
+local function claim(self, sni, record)
+  local claimants = self.claims[sni]
+  if not claimants then
+    local current = self.names[sni]
+    -- (current == record: a name listed twice in one certificate.)
+    if not current or current == record then
+      self.names[sni] = record
+      return
+    end
+    -- A second claimant. `current` is a record: a pair has claimants.
+    claimants = { [current[ID]] = current }
+    self.claims[sni] = claimants
+  end
+  claimants[record[ID]] = record
+  refresh(self, sni, claimants)
+end
+
+local function unclaim(self, sni, record)
+  local claimants = self.claims[sni]
+  if not claimants then
+    if self.names[sni] == record then self.names[sni] = nil end
     return
   end
-  local ec, rsa = best_of(slots.ec), best_of(slots.rsa)
-  -- ECDSA first: the cheaper handshake for the clients that can do both.
-  self.names[sni] = { first = ec or rsa, second = ec and rsa or nil }
-  self.contested[sni] = (count_of(slots.ec) > 1 or count_of(slots.rsa) > 1) or nil
-end
-
-local function unclaim(self, bundle)
-  local kind = kind_of(bundle)
-  for _, sni in ipairs(bundle.snis) do
-    local slots = self.claims[sni]
-    if slots then slots[kind][bundle.id] = nil end
+  claimants[record[ID]] = nil
+  local only_id, only = next(claimants)
+  if only_id == nil or next(claimants, only_id) == nil then
+    -- Back to one claimant (or none): it serves the name alone.
+    self.claims[sni], self.contested[sni] = nil, nil
+    self.names[sni] = only
+  else
+    refresh(self, sni, claimants)
   end
 end
 
--- Adds or replaces the bundle of `bundle.id`.
-function Index:set(bundle)
-  local old = self.bundles[bundle.id]
-  if old then unclaim(self, old) else self.count = self.count + 1 end
-  self.bundles[bundle.id] = bundle
-  local kind = kind_of(bundle)
-  for _, sni in ipairs(bundle.snis) do
-    local slots = self.claims[sni]
-    if not slots then
-      slots = { rsa = {}, ec = {} }
-      self.claims[sni] = slots
-    end
-    slots[kind][bundle.id] = bundle
-  end
+-- Adds or replaces the record of its Secret.
+function Index:set(record)
+  local id = record[ID]
+  local old = self.bundles[id]
   if old then
-    for _, sni in ipairs(old.snis) do self:refresh(sni) end
+    for i = FIRST_NAME, #old do unclaim(self, old[i], old) end
+  else
+    self.count = self.count + 1
   end
-  for _, sni in ipairs(bundle.snis) do self:refresh(sni) end
+  self.bundles[id] = record
+  for i = FIRST_NAME, #record do claim(self, record[i], record) end
 end
 
 function Index:remove(id)
@@ -113,8 +170,7 @@ function Index:remove(id)
   if not old then return end
   self.bundles[id] = nil
   self.count = self.count - 1
-  unclaim(self, old)
-  for _, sni in ipairs(old.snis) do self:refresh(sni) end
+  for i = FIRST_NAME, #old do unclaim(self, old[i], old) end
 end
 
 -- The names two Secrets of one kind claim: { {sni, winner, loser}, ... },
@@ -122,12 +178,11 @@ end
 function Index:conflicts()
   local out = {}
   for sni in pairs(self.contested) do
-    for _, kind in ipairs({ "ec", "rsa" }) do
-      local claimants = self.claims[sni][kind]
-      local winner = best_of(claimants)
-      for id in pairs(claimants) do
-        if winner and id ~= winner.id then out[#out + 1] = { sni = sni, winner = winner.id, loser = id } end
-      end
+    local claimants = self.claims[sni]
+    local ec, rsa = best_of(claimants)
+    for id, record in pairs(claimants) do
+      local winner = record[IS_RSA] and rsa or ec
+      if id ~= winner[ID] then out[#out + 1] = { sni = sni, winner = winner[ID], loser = id } end
     end
   end
   sort(out, function(a, b)
@@ -137,27 +192,35 @@ function Index:conflicts()
   return out
 end
 
--- bundles: { [id] = { id, snis = {...}, not_before, key_type, ... } }.
+-- headers: { [id] = { id, snis = "name ...", not_before, key_type, ... } }.
 -- Returns the names table lookup() reads and the conflicts, in one go.
-function _M.build(bundles)
+function _M.build(headers)
   local index = _M.new()
   local ids = {}
-  for id in pairs(bundles) do ids[#ids + 1] = id end
+  for id in pairs(headers) do ids[#ids + 1] = id end
   sort(ids)
-  for _, id in ipairs(ids) do index:set(bundles[id]) end
+  for _, id in ipairs(ids) do index:set(_M.record(headers[id])) end
   return index.names, index:conflicts()
 end
 
--- The hot path: at most three table lookups and one string.sub.
+-- The hot path: at most three table lookups and one string.sub to find
+-- the entry, one more to tell a pair from a record. Returns the record to
+-- serve first and the one to serve beside it (RSA beside ECDSA), or nil.
 function _M.lookup(names, server_name)
   local entry = names[server_name]
-  if entry then return entry end
-  local name = lower(server_name)
-  entry = names[name]
-  if entry then return entry end
-  local dot = find(name, ".", 1, true)
-  if dot then return names["*" .. sub(name, dot)] end
-  return nil
+  if not entry then
+    local name = lower(server_name)
+    entry = names[name]
+    if not entry then
+      local dot = find(name, ".", 1, true)
+      if not dot then return nil end
+      entry = names["*" .. sub(name, dot)]
+      if not entry then return nil end
+    end
+  end
+  local first = entry.first
+  if first then return first, entry.second end
+  return entry
 end
 
 return _M

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/cpu_budget.h"
+
 namespace certsync::util {
 
 inline void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
@@ -30,11 +32,13 @@ inline void parallel_for(size_t n, size_t threads, const std::function<void(size
   for (auto& helper : helpers) helper.join();
 }
 
-// Threads worth using for bulk validation: the machine's cores, at most 4
-// (nginx's workers share the node).
+// Threads worth using for bulk validation: the CPUs this process may use
+// (affinity and cgroup quota, util/cpu_budget.h), at most 4 (nginx's
+// workers share the node). Asked again for every page: a pod's CPU limit
+// can change while it runs, and reading it costs two small files.
 inline size_t validation_threads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : (cores > 4 ? 4 : cores);
+  const size_t cpus = process_usable_cpus();
+  return cpus > 4 ? 4 : cpus;
 }
 
 }  // namespace certsync::util

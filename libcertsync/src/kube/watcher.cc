@@ -296,7 +296,7 @@ AttemptOutcome Watcher::list() {
   release_list_memory();
   const auto took_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  log_.push(LogLevel::kInfo, "listed " + std::to_string(listed) + " " + kind_->resource() + " in " +
+  log_.push(LogLevel::kNotice, "listed " + std::to_string(listed) + " " + kind_->resource() + " in " +
                                  kind_->describe() + " at resourceVersion " + resource_version_ + " in " +
                                  std::to_string(took_ms) + " ms (" + std::to_string(pages) + " pages, " +
                                  std::to_string(listed_bytes) + " bytes" +

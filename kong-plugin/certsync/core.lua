@@ -60,6 +60,7 @@ local EAGER_PARSE_MAX = 64    -- a converge naming at most this many bundles par
 local WAKE_RECONNECT = 1      -- seconds between attempts to reach the owner's notify socket
 local MAX_WAIT = 1            -- seconds a worker waits at most before looking whether it is exiting
 local MAX_SOCKET_PATH = 107   -- bytes in a Unix socket path (sun_path, NUL excluded)
+local LUA_KB_REPORT_STEP = 1024 -- KB the Lua heap (or its peak) moves before the worker's record is rewritten
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
@@ -624,10 +625,20 @@ local function run(premature)
           state.longest.tick_converge_ms = ok and converge_ms or nil
           state.longest.tick_lua_kb = math.floor(collectgarbage("count"))
         end
-        if state.longest.tick_ms ~= state.longest_reported.tick_ms or
-           state.longest.ffi_ms ~= state.longest_reported.ffi_ms then
-          if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), state.longest) end
-          state.longest_reported = { tick_ms = state.longest.tick_ms, ffi_ms = state.longest.ffi_ms }
+        -- The Lua heap after a tick, and its peak: what the first sync
+        -- costs a worker (the owner above all) beyond what it keeps.
+        -- LuaJIT's allocator keeps the pages its heap once took, so the
+        -- peak is what the process holds afterwards.
+        local lua_kb = math.floor(collectgarbage("count"))
+        local longest, reported = state.longest, state.longest_reported
+        longest.lua_kb = lua_kb
+        if lua_kb > (longest.lua_kb_peak or 0) then longest.lua_kb_peak = lua_kb end
+        if longest.tick_ms ~= reported.tick_ms or longest.ffi_ms ~= reported.ffi_ms or
+           longest.lua_kb_peak - (reported.lua_kb_peak or 0) >= LUA_KB_REPORT_STEP or
+           math.abs(lua_kb - (reported.lua_kb or 0)) >= LUA_KB_REPORT_STEP then
+          if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), longest) end
+          state.longest_reported = { tick_ms = longest.tick_ms, ffi_ms = longest.ffi_ms,
+                                     lua_kb_peak = longest.lua_kb_peak, lua_kb = lua_kb }
         end
       else
         drop_wake_connection() -- not configured (yet, or any more): nothing to wait for

@@ -135,6 +135,7 @@ local function run(count)
       m.owner = m.pid == owner
       m.lua_kb = heap[m.pid] and heap[m.pid].lua_kb
       m.lua_kb_peak = heap[m.pid] and heap[m.pid].lua_kb_peak
+      m.longest = heap[m.pid]
     end
   end)
   local log = stack.nginx:error_log()

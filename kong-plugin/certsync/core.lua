@@ -23,6 +23,7 @@ local log_limiter = require "certsync.log_limiter"
 local metrics = require "certsync.metrics"
 local metrics_registry = require "certsync.metrics_registry"
 local clock = require "certsync.clock"
+local gc_pace = require "certsync.gc_pace"
 local propagation = require "certsync.propagation"
 local publisher_module = require "certsync.publisher"
 local status_feed = require "certsync.status_feed"
@@ -173,6 +174,7 @@ local function stop_watcher(dict, reason)
   if state.publisher then state.publisher:reset() end
   if state.feed then state.feed:reset() end
   state.publisher, state.feed = nil, nil
+  gc_pace.relax()
   log(INFO, "watcher stopped in worker ", ngx.worker.pid(), ": ", reason)
 end
 
@@ -328,6 +330,9 @@ local function own(dict)
     if not ok then log(ERR, "cannot publish the watcher's status: ", feed_err) end
   end
   if feed:busy() then feed:step(SLICE_MS) end
+  -- More than a slice left: a large set is on its way, keep its garbage
+  -- from piling up (certsync.gc_pace).
+  if state.publisher:busy() or feed:busy() then gc_pace.tighten() else gc_pace.relax() end
   if not feed:busy() and now >= state.metrics_at then
     state.metrics_at = now + STATUS_EVERY
     local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)

@@ -314,7 +314,9 @@ local function own(dict)
     dict:safe_set(propagation.OWNED_KEY, true)
     state.publisher = publisher_module.new(dict, inherited)
     state.feed = status_feed.new(dict,
-      function(id, text) metrics.update_secret(dict, id, text and json.decode(text)) end,
+      function(id, text, before)
+        metrics.update_secret(dict, id, text and json.decode(text), before and json.decode(before))
+      end,
       function(present) metrics.forget_secrets_except(dict, present) end, inherited)
   end
   drain_logs(watcher)

@@ -109,9 +109,13 @@ end
 -- no copy of the label sets is kept beside it. Earlier versions kept one
 -- under "ms:<id>"; a new owner removes those (forget_secrets_except).
 local LEGACY_SERIES_PREFIX = "ms:"
--- id -> { served = bool, refusals = { [reason] = n }, facts = what
--- certsync.certificates.join needs of its status }, in the owner
+-- id -> what certsync.certificates.join needs of its status ({ state,
+-- served = { serial, since }, deferred = { serial }, refusal = { since } },
+-- each but state only when the status has it) and its refusal counts
+-- (refusals = { [reason] = n }, nil when none), in the owner: two small
+-- tables a Secret at most, which the owner keeps for every Secret watched.
 local secrets = {}
+local NONE = {}
 local served_count = 0
 local reason_totals = {}  -- reason -> refusals summed over the Secrets
 -- Secrets whose stale-worker count may still move: id -> the generation
@@ -169,7 +173,7 @@ function _M.update_secret(dict, id, secret, before)
     each(name, "set", value, labels)
     written[series_key(name, labels)] = true
   end)
-  local known = secrets[id] or { served = false, refusals = {} }
+  local known = secrets[id] or NONE
   local now_served = type(secret) == "table" and type(secret.served) == "table"
   local was_served = type(before) == "table" and type(before.served) == "table"
   local refusals = {}
@@ -194,16 +198,18 @@ function _M.update_secret(dict, id, secret, before)
     stale_watch[id], stale_value[id] = nil, nil
   end
   served_count = served_count + (now_served and 1 or 0) - (known.served and 1 or 0)
+  local known_refusals = known.refusals or NONE
   for reason, n in pairs(refusals) do
-    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known.refusals[reason] or 0)
+    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known_refusals[reason] or 0)
   end
   if secret then
-    secrets[id] = { served = now_served, refusals = refusals, facts = {
+    secrets[id] = {
       state = secret.state,
       served = now_served and { serial = secret.served.serial, since = secret.served.since } or nil,
       deferred = type(secret.deferred) == "table" and { serial = secret.deferred.serial } or nil,
       refusal = type(secret.refusal) == "table" and { since = secret.refusal.since } or nil,
-    } }
+      refusals = next(refusals) and refusals or nil,
+    }
   else
     secrets[id] = nil
   end
@@ -343,7 +349,7 @@ function _M.update_certificates(dict, cert_manager, text, synced, now)
   for _, c in ipairs(certificates_list) do
     if type(c) == "table" and type(c.id) == "string" then
       local known = secrets[c.secret]
-      local entry = certificates_join.join(c, known and known.facts, stale_value[c.secret] or 0, now, synced)
+      local entry = certificates_join.join(c, known, stale_value[c.secret] or 0, now, synced)
       local values = {
         certsync_certificate_ready = bool_number(entry.ready.status == "True"),
         certsync_certificate_renewal_overdue = bool_number(entry.renewal_overdue),

@@ -61,6 +61,12 @@ local function node_memory(nginx)
       pss = (tonumber(rollup:match("\nPss:%s+(%d+)")) or 0) * 1024,
       anon = (tonumber(rollup:match("\nAnonymous:%s+(%d+)")) or 0) * 1024,
     }
+    -- CPU seconds the process used so far (utime + stime, every thread: in
+    -- the owner the library's watcher and validation threads too).
+    local stat = (proc.read_file("/proc/" .. pid .. "/stat") or ""):match("%) (.*)") or ""
+    local fields = {}
+    for f in stat:gmatch("%S+") do fields[#fields + 1] = f end
+    m.cpu_seconds = ((tonumber(fields[12]) or 0) + (tonumber(fields[13]) or 0)) / 100
     total.pss, total.rss, total.hwm = total.pss + m.pss, total.rss + m.rss, total.hwm + m.hwm
     if i > 1 then total.workers[#total.workers + 1] = m else total.master = m end
   end
@@ -141,6 +147,7 @@ local function run(count)
   local log = stack.nginx:error_log()
   result.no_memory_lines = select(2, log:gsub("no memory", ""))
   result.publish_ms = tonumber(log:match("published a full sync of %d+ certificates as generation %d+ in (%d+) ms"))
+  result.list_ms = tonumber(log:match("listed %d+ secrets.- in (%d+) ms"))
   stack:stop()
   if not ok then error(err) end
   return result
@@ -172,11 +179,12 @@ for _, r in ipairs(results.runs) do
 end
 -- The owner against the other workers, and the dict by key prefix, per Secret.
 for _, r in ipairs(results.runs) do
-  print(string.format("%d Secrets: the owner published the full sync in %s ms; each worker (RSS / PSS / " ..
-    "anonymous MB, Lua heap now / peak MB)", r.count, tostring(r.publish_ms)))
+  print(string.format("%d Secrets: listed in %s ms, the full sync published in %s ms; each worker (RSS / PSS / " ..
+    "anonymous MB, Lua heap now / peak MB, CPU s)", r.count, tostring(r.list_ms), tostring(r.publish_ms)))
   for _, m in ipairs(r.memory.workers) do
-    print(string.format("  %-6s pid %-7d %7.1f %7.1f %7.1f   %6.1f %6.1f", m.owner and "owner" or "worker", m.pid,
-      m.rss / 2 ^ 20, m.pss / 2 ^ 20, m.anon / 2 ^ 20, (m.lua_kb or 0) / 1024, (m.lua_kb_peak or 0) / 1024))
+    print(string.format("  %-6s pid %-7d %7.1f %7.1f %7.1f   %6.1f %6.1f  %6.2f", m.owner and "owner" or "worker",
+      m.pid, m.rss / 2 ^ 20, m.pss / 2 ^ 20, m.anon / 2 ^ 20, (m.lua_kb or 0) / 1024, (m.lua_kb_peak or 0) / 1024,
+      m.cpu_seconds))
   end
   local usage = r.dict_usage
   if type(usage) == "table" and type(usage.groups) == "table" then

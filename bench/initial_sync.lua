@@ -180,11 +180,12 @@ end
 -- The owner against the other workers, and the dict by key prefix, per Secret.
 for _, r in ipairs(results.runs) do
   print(string.format("%d Secrets: listed in %s ms, the full sync published in %s ms; each worker (RSS / PSS / " ..
-    "anonymous MB, Lua heap now / peak MB, CPU s)", r.count, tostring(r.list_ms), tostring(r.publish_ms)))
+    "anonymous MB, Lua heap now / peak MB, CPU s, longest tick ms)", r.count, tostring(r.list_ms),
+    tostring(r.publish_ms)))
   for _, m in ipairs(r.memory.workers) do
-    print(string.format("  %-6s pid %-7d %7.1f %7.1f %7.1f   %6.1f %6.1f  %6.2f", m.owner and "owner" or "worker",
+    print(string.format("  %-6s pid %-7d %7.1f %7.1f %7.1f   %6.1f %6.1f  %6.2f  %6.1f", m.owner and "owner" or "worker",
       m.pid, m.rss / 2 ^ 20, m.pss / 2 ^ 20, m.anon / 2 ^ 20, (m.lua_kb or 0) / 1024, (m.lua_kb_peak or 0) / 1024,
-      m.cpu_seconds))
+      m.cpu_seconds, m.longest and m.longest.tick_ms or 0))
   end
   local usage = r.dict_usage
   if type(usage) == "table" and type(usage.groups) == "table" then

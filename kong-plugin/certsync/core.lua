@@ -174,7 +174,6 @@ local function stop_watcher(dict, reason)
   if state.publisher then state.publisher:reset() end
   if state.feed then state.feed:reset() end
   state.publisher, state.feed = nil, nil
-  gc_pace.relax()
   log(INFO, "watcher stopped in worker ", ngx.worker.pid(), ": ", reason)
 end
 
@@ -319,6 +318,7 @@ local function own(dict)
       end,
       function(present) metrics.forget_secrets_except(dict, present) end, inherited)
   end
+  local lua_kb_before = collectgarbage("count")
   drain_logs(watcher)
   local err = publish(dict, watcher)
   if err then log(ERR, err) end
@@ -332,9 +332,8 @@ local function own(dict)
     if not ok then log(ERR, "cannot publish the watcher's status: ", feed_err) end
   end
   if feed:busy() then feed:step(SLICE_MS) end
-  -- More than a slice left: a large set is on its way, keep its garbage
-  -- from piling up (certsync.gc_pace).
-  if state.publisher:busy() or feed:busy() then gc_pace.tighten() else gc_pace.relax() end
+  -- What the slices allocated is collected as it is made (certsync.gc_pace).
+  gc_pace.pay(lua_kb_before)
   if not feed:busy() and now >= state.metrics_at then
     state.metrics_at = now + STATUS_EVERY
     local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)

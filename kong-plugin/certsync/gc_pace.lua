@@ -1,40 +1,24 @@
--- certsync.gc_pace: how hard LuaJIT's collector works in the owner while it
--- publishes a large change set (a first list, a relist) and the statuses
--- that come with it.
+-- certsync.gc_pace: the owner's collector keeps up with the garbage a
+-- large publication makes (a first list, a relist, and their statuses).
 --
--- Publishing 10,000 bundles turns tens of MB into garbage in a few
--- seconds. At the default pace (a new cycle once the heap doubled) the
--- owner's heap climbs to twice what it keeps, and LuaJIT's allocator never
--- hands those pages back: the peak stays in the worker's RSS for good,
--- 2 to 3 KB per certificate. While a set is being published the collector
--- starts each cycle at once and works faster per byte allocated, so the
--- heap stays close to what is live; the default pace comes back when the
--- set is in. The 2 ms slices are timed with the collector's work in them,
--- so the event loop is held no longer.
+-- Publishing 10,000 bundles turns tens of MB into garbage within seconds.
+-- Left to itself, LuaJIT's collector lets the heap double before each
+-- cycle, so the owner's heap climbed to twice what it keeps, and LuaJIT's
+-- allocator never hands those pages back: the peak stayed in the worker's
+-- RSS for good, 2 to 3 KB per certificate. Changing the pause does not
+-- help in time (the threshold it sets only moves at the end of a cycle),
+-- so after each slice the owner pays for what the slice allocated with
+-- collector steps of its own, which also start a cycle at once when none
+-- runs. The heap then stays near what is live, for a collector step of
+-- about a millisecond per slice.
 local _M = {}
 
-_M.PAUSE = 100    -- percent of the live heap a cycle waits for (LuaJIT's default: 200)
-_M.STEPMUL = 400  -- collector work per byte allocated (default: 200)
+_M.STEPS_PER_KB = 4  -- collector work asked per KB the heap grew during a slice (in collectgarbage "step" KB)
 
-local saved_pause, saved_stepmul -- the pace to go back to; nil while not tightened
-
--- While a large set is being published.
-function _M.tighten()
-  if saved_pause then return end
-  saved_pause = collectgarbage("setpause", _M.PAUSE)
-  saved_stepmul = collectgarbage("setstepmul", _M.STEPMUL)
-end
-
--- Once it is in: the pace the worker had before.
-function _M.relax()
-  if not saved_pause then return end
-  collectgarbage("setpause", saved_pause)
-  collectgarbage("setstepmul", saved_stepmul)
-  saved_pause, saved_stepmul = nil, nil
-end
-
-function _M.tightened()
-  return saved_pause ~= nil
+-- Call with collectgarbage("count") from before the slice.
+function _M.pay(kb_before)
+  local grown = collectgarbage("count") - kb_before
+  if grown > 0 then collectgarbage("step", math.ceil(grown * _M.STEPS_PER_KB)) end
 end
 
 return _M

@@ -38,6 +38,7 @@ build = {
       ["certsync.config_fields"] = "kong-plugin/certsync/config_fields.lua",
       ["certsync.core"] = "kong-plugin/certsync/core.lua",
       ["certsync.ffi"] = "kong-plugin/certsync/ffi.lua",
+      ["certsync.gc_pace"] = "kong-plugin/certsync/gc_pace.lua",
       ["certsync.hold_history"] = "kong-plugin/certsync/hold_history.lua",
       ["certsync.json"] = "kong-plugin/certsync/json.lua",
       ["certsync.kong_config"] = "kong-plugin/certsync/kong_config.lua",

@@ -59,7 +59,14 @@ local function node_memory(nginx)
       rss = (tonumber(status:match("VmRSS:%s+(%d+)")) or 0) * 1024,
       hwm = (tonumber(status:match("VmHWM:%s+(%d+)")) or 0) * 1024,
       pss = (tonumber(rollup:match("\nPss:%s+(%d+)")) or 0) * 1024,
+      anon = (tonumber(rollup:match("\nAnonymous:%s+(%d+)")) or 0) * 1024,
     }
+    -- CPU seconds the process used so far (utime + stime, every thread: in
+    -- the owner the library's watcher and validation threads too).
+    local stat = (proc.read_file("/proc/" .. pid .. "/stat") or ""):match("%) (.*)") or ""
+    local fields = {}
+    for f in stat:gmatch("%S+") do fields[#fields + 1] = f end
+    m.cpu_seconds = ((tonumber(fields[12]) or 0) + (tonumber(fields[13]) or 0)) / 100
     total.pss, total.rss, total.hwm = total.pss + m.pss, total.rss + m.rss, total.hwm + m.hwm
     if i > 1 then total.workers[#total.workers + 1] = m else total.master = m end
   end
@@ -99,7 +106,9 @@ local function run(count)
     nginx = function(stack)
       generate(stack.api, count)
       t0 = bench.wall_clock()
-      return { shared_dict_size = dict_size_for(count) }
+      return { shared_dict_size = dict_size_for(count), status_lua = "if ngx.var.arg_dict_usage then " ..
+        "dofile(" .. string.format("%q", bench.root .. "/bench/support/dict_usage.lua") .. ")() " ..
+        "else require('certsync.core').serve_status() end" }
     end,
   })
   local result = { count = count, dict = dict_size_for(count) }
@@ -119,8 +128,22 @@ local function run(count)
     end
     proc.run("sleep 5") -- let the first-sync garbage be collected before reading steady memory
     result.memory = node_memory(stack.nginx)
-    local status = stack.nginx:status_table()
+    local status = stack.nginx:status_table("?secret=none/none")
     result.shared_dict = status and status.node and status.node.shared_dict
+    result.dict_usage = json.decode((stack.nginx:get("/certsync/status?dict_usage=1")))
+    -- Which worker owns the watcher, and each worker's Lua heap (now and
+    -- its peak) from its own record.
+    local owner = status and status.node and status.node.owner_pid
+    local heap = {}
+    for _, w in ipairs(status and status.workers or {}) do
+      if w.pid and type(w.longest) == "table" then heap[w.pid] = w.longest end
+    end
+    for _, m in ipairs(result.memory.workers) do
+      m.owner = m.pid == owner
+      m.lua_kb = heap[m.pid] and heap[m.pid].lua_kb
+      m.lua_kb_peak = heap[m.pid] and heap[m.pid].lua_kb_peak
+      m.longest = heap[m.pid]
+    end
   end)
   local log = stack.nginx:error_log()
   result.no_memory_lines = select(2, log:gsub("no memory", ""))
@@ -157,6 +180,33 @@ for _, r in ipairs(results.runs) do
     shared_dict = r.dict, no_memory_lines = r.no_memory_lines, list_ms = r.list_ms, publish_ms = r.publish_ms }
   if r.count == 10000 then summary.sync_10k_seconds, summary.bytes_per_cert = r.served_seconds, per_pss end
   if r.count == 50000 then summary.sync_50k_seconds = r.served_seconds end
+end
+-- The owner against the other workers, and the dict by key prefix, per Secret.
+for _, r in ipairs(results.runs) do
+  print(string.format("%d Secrets: listed in %s ms, the full sync published in %s ms; each worker (RSS / PSS / " ..
+    "anonymous MB, Lua heap now / peak MB, CPU s, longest tick ms)", r.count, tostring(r.list_ms),
+    tostring(r.publish_ms)))
+  for _, m in ipairs(r.memory.workers) do
+    print(string.format("  %-6s pid %-7d %7.1f %7.1f %7.1f   %6.1f %6.1f  %6.2f  %6.1f", m.owner and "owner" or "worker",
+      m.pid, m.rss / 2 ^ 20, m.pss / 2 ^ 20, m.anon / 2 ^ 20, (m.lua_kb or 0) / 1024, (m.lua_kb_peak or 0) / 1024,
+      m.cpu_seconds, m.longest and m.longest.tick_ms or 0))
+  end
+  local usage = r.dict_usage
+  if type(usage) == "table" and type(usage.groups) == "table" then
+    local prefixes, total = {}, 0
+    for prefix, g in pairs(usage.groups) do prefixes[#prefixes + 1] = prefix; total = total + g.slab_bytes end
+    table.sort(prefixes, function(a, b) return usage.groups[a].slab_bytes > usage.groups[b].slab_bytes end)
+    print(string.format("  shared dict: %.1f MB used of %.1f MB (%.0f B per Secret); by prefix, per Secret:",
+      (usage.capacity - usage.free) / 2 ^ 20, usage.capacity / 2 ^ 20, (usage.capacity - usage.free) / r.count))
+    for _, prefix in ipairs(prefixes) do
+      local g = usage.groups[prefix]
+      if g.slab_bytes / r.count >= 1 then
+        print(string.format("    %-14s keys %6d  value %6.0f B  slab %6.0f B", prefix, g.keys, g.value_bytes / r.count,
+          g.slab_bytes / r.count))
+      end
+    end
+    print(string.format("    %-14s slab %6.0f B per Secret", "all", total / r.count))
+  end
 end
 summary.workers = args.workers
 bench.write_result("initial_sync", summary, results)

@@ -23,6 +23,7 @@ local log_limiter = require "certsync.log_limiter"
 local metrics = require "certsync.metrics"
 local metrics_registry = require "certsync.metrics_registry"
 local clock = require "certsync.clock"
+local gc_pace = require "certsync.gc_pace"
 local propagation = require "certsync.propagation"
 local publisher_module = require "certsync.publisher"
 local status_feed = require "certsync.status_feed"
@@ -62,6 +63,7 @@ local EAGER_PARSE_MAX = 64    -- a converge naming at most this many bundles par
 local WAKE_RECONNECT = 1      -- seconds between attempts to reach the owner's notify socket
 local MAX_WAIT = 1            -- seconds a worker waits at most before looking whether it is exiting
 local MAX_SOCKET_PATH = 107   -- bytes in a Unix socket path (sun_path, NUL excluded)
+local LUA_KB_REPORT_STEP = 1024 -- KB the Lua heap (or its peak) moves before the worker's record is rewritten
 
 local LEVELS = { [3] = ERR, [4] = WARN, [5] = NOTICE, [6] = INFO, [7] = DEBUG }
 
@@ -317,9 +319,12 @@ local function own(dict)
     dict:safe_set(propagation.OWNED_KEY, true)
     state.publisher = publisher_module.new(dict, inherited)
     state.feed = status_feed.new(dict,
-      function(id, text) metrics.update_secret(dict, id, text and json.decode(text)) end,
+      function(id, text, before)
+        metrics.update_secret(dict, id, text and json.decode(text), before and json.decode(before))
+      end,
       function(present) metrics.forget_secrets_except(dict, present) end, inherited)
   end
+  local lua_kb_before = collectgarbage("count")
   drain_logs(watcher)
   local err = publish(dict, watcher)
   if err then log(ERR, err) end
@@ -333,6 +338,8 @@ local function own(dict)
     if not ok then log(ERR, "cannot publish the watcher's status: ", feed_err) end
   end
   if feed:busy() then feed:step(SLICE_MS) end
+  -- What the slices allocated is collected as it is made (certsync.gc_pace).
+  gc_pace.pay(lua_kb_before)
   if not feed:busy() and now >= state.metrics_at then
     state.metrics_at = now + STATUS_EVERY
     local view = status.node_view(dict, propagation.published_generation(dict), state.watch_down_bound)
@@ -674,10 +681,20 @@ local function run(premature)
           state.longest.tick_lua_kb = math.floor(collectgarbage("count"))
         end
         state.holds:tick(ngx_now(), took, took_cpu)
-        if state.longest.tick_ms ~= state.longest_reported.tick_ms or
-           state.longest.ffi_ms ~= state.longest_reported.ffi_ms then
-          if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), state.longest) end
-          state.longest_reported = { tick_ms = state.longest.tick_ms, ffi_ms = state.longest.ffi_ms }
+        -- The Lua heap after a tick, and its peak: what the first sync
+        -- costs a worker (the owner above all) beyond what it keeps.
+        -- LuaJIT's allocator keeps the pages its heap once took, so the
+        -- peak is what the process holds afterwards.
+        local lua_kb = math.floor(collectgarbage("count"))
+        local longest, reported = state.longest, state.longest_reported
+        longest.lua_kb = lua_kb
+        if lua_kb > (longest.lua_kb_peak or 0) then longest.lua_kb_peak = lua_kb end
+        if longest.tick_ms ~= reported.tick_ms or longest.ffi_ms ~= reported.ffi_ms or
+           longest.lua_kb_peak - (reported.lua_kb_peak or 0) >= LUA_KB_REPORT_STEP or
+           math.abs(lua_kb - (reported.lua_kb or 0)) >= LUA_KB_REPORT_STEP then
+          if ngx.worker.id() then worker_report.longest(dict, ngx.worker.id(), longest) end
+          state.longest_reported = { tick_ms = longest.tick_ms, ffi_ms = longest.ffi_ms,
+                                     lua_kb_peak = longest.lua_kb_peak, lua_kb = lua_kb }
         end
         report_holds(dict)
       else

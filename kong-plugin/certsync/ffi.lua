@@ -6,6 +6,7 @@ local C_NULL = nil
 local ffi_string = ffi.string
 local ffi_gc = ffi.gc
 local ffi_new = ffi.new
+local ffi_copy = ffi.copy
 local tonumber = tonumber
 local pairs = pairs
 local tostring = tostring
@@ -144,21 +145,50 @@ function ChangeSet:id(i)
 end
 
 -- Change i (1-based): { id, removed, snis, cert_pem, key_pem, serial,
--- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0 if unknown) }.
-function ChangeSet:get(i)
+-- not_before, not_after, key_type, observed_at (Unix seconds, fractional; 0
+-- if unknown), cert_pem_len, key_pem_len }. With `without_pem`, cert_pem
+-- and key_pem are left out (their lengths stay): the owner's publisher
+-- takes them with :with_pem() straight into the value it stores, instead
+-- of as two more strings per change for the garbage collector.
+function ChangeSet:get(i, without_pem)
   lib.certsync_changes_get(self.handle, i - 1, view)
+  local cert_len, key_len = tonumber(view.cert_pem_len), tonumber(view.key_pem_len)
   return {
     id = ffi_string(view.id, view.id_len),
     removed = view.removed == 1,
     snis = ffi_string(view.snis, view.snis_len),
-    cert_pem = ffi_string(view.cert_pem, view.cert_pem_len),
-    key_pem = ffi_string(view.key_pem, view.key_pem_len),
+    cert_pem = not without_pem and ffi_string(view.cert_pem, cert_len) or nil,
+    key_pem = not without_pem and ffi_string(view.key_pem, key_len) or nil,
+    cert_pem_len = cert_len,
+    key_pem_len = key_len,
     serial = ffi_string(view.serial, view.serial_len),
     not_before = tonumber(view.not_before),
     not_after = tonumber(view.not_after),
     key_type = ffi_string(view.key_type, view.key_type_len),
     observed_at = tonumber(view.observed_at_ms) / 1000,
   }
+end
+
+-- One reusable buffer for :with_pem(), grown to the largest bundle seen.
+local pem_buf, pem_buf_size = nil, 0
+
+-- `prefix` followed by change i's certificate and key PEM, as one string:
+-- the only copy of the PEM Lua makes. The library's bundle stays alive as
+-- long as the set, so the view's pointers hold until :free().
+function ChangeSet:with_pem(i, prefix)
+  lib.certsync_changes_get(self.handle, i - 1, view)
+  local cert_len, key_len = tonumber(view.cert_pem_len), tonumber(view.key_pem_len)
+  local total = #prefix + cert_len + key_len
+  if total > pem_buf_size then
+    pem_buf_size = math.max(total, 2 * pem_buf_size, 8192)
+    pem_buf = ffi_new("char[?]", pem_buf_size)
+  end
+  ffi_copy(pem_buf, prefix, #prefix)
+  ffi_copy(pem_buf + #prefix, view.cert_pem, cert_len)
+  ffi_copy(pem_buf + #prefix + cert_len, view.key_pem, key_len)
+  local value = ffi_string(pem_buf, total)
+  ffi.fill(pem_buf + #prefix + cert_len, key_len) -- no key left behind in the buffer
+  return value
 end
 
 -- Every change as a table (for small sets and tests).

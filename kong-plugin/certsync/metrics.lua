@@ -103,13 +103,19 @@ local function each(name, method, ...)
 end
 
 -- Per-Secret series follow the library's status one Secret at a time
--- (certsync.status_feed): what a Secret's series are is kept in the dict
--- under "ms:<id>" (its label sets), so that whoever owns the watcher next
--- can remove the series of a Secret that went away meanwhile.
-local SECRET_SERIES_PREFIX = "ms:"
--- id -> { served = bool, refusals = { [reason] = n }, facts = what
--- certsync.certificates.join needs of its status }, in the owner
+-- (certsync.status_feed). Which series a Secret has follows from its
+-- status alone (series_of), so the status the dict held before ("s:<id>",
+-- whoever wrote it) says which series to remove when it changes or goes:
+-- no copy of the label sets is kept beside it. Earlier versions kept one
+-- under "ms:<id>"; a new owner removes those (forget_secrets_except).
+local LEGACY_SERIES_PREFIX = "ms:"
+-- id -> what certsync.certificates.join needs of its status ({ state,
+-- served = { serial, since }, deferred = { serial }, refusal = { since } },
+-- each but state only when the status has it) and its refusal counts
+-- (refusals = { [reason] = n }, nil when none), in the owner: two small
+-- tables a Secret at most, which the owner keeps for every Secret watched.
 local secrets = {}
+local NONE = {}
 local served_count = 0
 local reason_totals = {}  -- reason -> refusals summed over the Secrets
 -- Secrets whose stale-worker count may still move: id -> the generation
@@ -143,34 +149,39 @@ local function delete_series(sets)
   end
 end
 
--- secret: the library's status of Secret `id` (decoded), or nil when it is gone.
-function _M.update_secret(dict, id, secret)
-  local key = SECRET_SERIES_PREFIX .. id
-  local before = json.decode(dict:get(key))
-  local sets = {}
-  local function gauge(name, value, labels)
-    each(name, "set", value, labels)
-    sets[name] = sets[name] or {}
-    sets[name][#sets[name] + 1] = labels
+-- The gauges a Secret's status (decoded) makes: calls add(name, value, labels).
+local function series_of(id, secret, add)
+  if type(secret) ~= "table" then return end
+  local b = secret.served
+  if type(b) == "table" then
+    add("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
+    add("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
+    if b.chain_incomplete == true then add("certsync_certificate_chain_incomplete", 1, { id }) end
   end
-  local known = secrets[id] or { served = false, refusals = {} }
-  local now_served = false
+  if type(secret.refusal) == "table" then add("certsync_secret_refused", 1, { id, secret.refusal.code }) end
+end
+
+local function series_key(name, labels)
+  return name .. "\0" .. table.concat(labels, "\0")
+end
+
+-- secret: the library's status of Secret `id` (decoded), or nil when it is
+-- gone; before: the status the dict held until now (decoded), or nil.
+function _M.update_secret(dict, id, secret, before)
+  local written = {}
+  series_of(id, secret, function(name, value, labels)
+    each(name, "set", value, labels)
+    written[series_key(name, labels)] = true
+  end)
+  local known = secrets[id] or NONE
+  local now_served = type(secret) == "table" and type(secret.served) == "table"
+  local was_served = type(before) == "table" and type(before.served) == "table"
   local refusals = {}
   if secret then
-    local b = secret.served
-    if type(b) == "table" then
-      now_served = true
-      gauge("certsync_certificate_expiry_timestamp_seconds", b.not_after, { id })
-      gauge("certsync_certificate_info", 1, { id, b.serial, b.issuer, b.key_type })
-      if b.chain_incomplete == true then gauge("certsync_certificate_chain_incomplete", 1, { id }) end
-      if stale_value[id] == nil then
-        -- A new series; watch_stale() (the publication) makes it count.
-        each("certsync_secret_stale_workers", "set", 0, { id })
-        stale_value[id] = 0
-      end
-    end
-    if type(secret.refusal) == "table" then
-      gauge("certsync_secret_refused", 1, { id, secret.refusal.code })
+    if now_served and stale_value[id] == nil then
+      -- A new series; watch_stale() (the publication) makes it count.
+      each("certsync_secret_stale_workers", "set", 0, { id })
+      stale_value[id] = 0
     end
     for reason, n in pairs(type(secret.refusals) == "table" and secret.refusals or {}) do
       count("certsync_secret_refusals_total", { id, reason }, n)
@@ -179,35 +190,28 @@ function _M.update_secret(dict, id, secret)
   end
   -- What this Secret showed before and no longer does (an old serial, a
   -- refusal that cleared, the whole Secret) goes.
-  local written = {}
-  for name, label_sets in pairs(sets) do
-    for _, labels in ipairs(label_sets) do written[name .. "\0" .. table.concat(labels, "\0")] = true end
-  end
-  for name, label_sets in pairs(type(before) == "table" and before or {}) do
-    for _, labels in ipairs(label_sets) do
-      if not written[name .. "\0" .. table.concat(labels, "\0")] then each(name, "del", labels) end
-    end
-  end
-  if not now_served and (stale_value[id] or (type(before) == "table" and
-                                              before["certsync_certificate_expiry_timestamp_seconds"])) then
+  series_of(id, before, function(name, _, labels)
+    if not written[series_key(name, labels)] then each(name, "del", labels) end
+  end)
+  if not now_served and (stale_value[id] or was_served) then
     each("certsync_secret_stale_workers", "del", { id })
     stale_watch[id], stale_value[id] = nil, nil
   end
   served_count = served_count + (now_served and 1 or 0) - (known.served and 1 or 0)
+  local known_refusals = known.refusals or NONE
   for reason, n in pairs(refusals) do
-    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known.refusals[reason] or 0)
+    reason_totals[reason] = (reason_totals[reason] or 0) + n - (known_refusals[reason] or 0)
   end
   if secret then
-    secrets[id] = { served = now_served, refusals = refusals, facts = {
+    secrets[id] = {
       state = secret.state,
-      served = type(secret.served) == "table" and { serial = secret.served.serial, since = secret.served.since } or nil,
+      served = now_served and { serial = secret.served.serial, since = secret.served.since } or nil,
       deferred = type(secret.deferred) == "table" and { serial = secret.deferred.serial } or nil,
       refusal = type(secret.refusal) == "table" and { since = secret.refusal.since } or nil,
-    } }
-    dict:safe_set(key, json.encode(sets))
+      refusals = next(refusals) and refusals or nil,
+    }
   else
     secrets[id] = nil
-    dict:delete(key)
   end
 end
 
@@ -217,17 +221,18 @@ function _M.watch_stale(id, generation)
   stale_watch[id] = generation
 end
 
--- After a full status: the series of Secrets not in it (written by an
--- earlier owner) go.
+-- After a full status taken over from an earlier owner: the label sets
+-- an earlier version kept under "ms:<id>" go, and with them the series of
+-- Secrets not in the status (those in it were rewritten from their status).
 function _M.forget_secrets_except(dict, present)
   for _, key in ipairs(dict:get_keys(0)) do
-    if key:sub(1, #SECRET_SERIES_PREFIX) == SECRET_SERIES_PREFIX then
-      local id = key:sub(#SECRET_SERIES_PREFIX + 1)
+    if key:sub(1, #LEGACY_SERIES_PREFIX) == LEGACY_SERIES_PREFIX then
+      local id = key:sub(#LEGACY_SERIES_PREFIX + 1)
       if not present[id] then
         delete_series(json.decode(dict:get(key)))
         each("certsync_secret_stale_workers", "del", { id })
-        dict:delete(key)
       end
+      dict:delete(key)
     end
   end
 end
@@ -344,7 +349,7 @@ function _M.update_certificates(dict, cert_manager, text, synced, now)
   for _, c in ipairs(certificates_list) do
     if type(c) == "table" and type(c.id) == "string" then
       local known = secrets[c.secret]
-      local entry = certificates_join.join(c, known and known.facts, stale_value[c.secret] or 0, now, synced)
+      local entry = certificates_join.join(c, known, stale_value[c.secret] or 0, now, synced)
       local values = {
         certsync_certificate_ready = bool_number(entry.ready.status == "True"),
         certsync_certificate_renewal_overdue = bool_number(entry.renewal_overdue),

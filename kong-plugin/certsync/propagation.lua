@@ -30,6 +30,7 @@
 --
 -- The writing side is certsync.publisher; this module is the format and
 -- the worker's side.
+local ffi = require "ffi"
 local concat = table.concat
 local tonumber = tonumber
 local sub = string.sub
@@ -45,28 +46,50 @@ _M.SYNCED_KEY = "synced"
 _M.OWNED_KEY = "owned"  -- set by the node's first owner: from then on an owner inherits what others wrote
 _M.LOG_KEEP = 1024  -- publications whose change log stays in the dict
 
+pcall(ffi.cdef, "int memcmp(const void *s1, const void *s2, size_t n);")
+
 local BUNDLE_PREFIX, HEADER_PREFIX, LOG_PREFIX = _M.BUNDLE_PREFIX, _M.HEADER_PREFIX, _M.LOG_PREFIX
 local HEADER_LINES = 9
 
 -- The header: stamp, observed_at, id, snis, serial, notBefore, notAfter,
 -- key type, certificate PEM length; each line ends in "\n". The first two
 -- say when, not what: body() leaves them out.
+-- A change's PEM may be left out (certsync.ffi's get(i, true)): then its
+-- lengths say how long it is.
+local function cert_len(change)
+  return change.cert_pem and #change.cert_pem or change.cert_pem_len
+end
+
 function _M.encode_header(stamp, change)
   return concat({ stamp, change.observed_at or 0, change.id, change.snis, change.serial, change.not_before or 0,
-                  change.not_after, change.key_type or "", #change.cert_pem, "" }, "\n")
+                  change.not_after, change.key_type or "", cert_len(change), "" }, "\n")
 end
 
 function _M.encode(stamp, change)
   return _M.encode_header(stamp, change) .. change.cert_pem .. change.key_pem
 end
 
+-- Where a value's body starts: after its first two lines.
+local function body_start(value)
+  local first = find(value, "\n", 1, true)
+  local second = first and find(value, "\n", first + 1, true)
+  return second and second + 1 or 1
+end
+
 -- What a value says apart from when (its stamp, and when the watcher saw
 -- it): two values with the same body publish the same thing, whichever
 -- owner wrote them.
 function _M.body(value)
-  local first = find(value, "\n", 1, true)
-  local second = first and find(value, "\n", first + 1, true)
-  return second and sub(value, second + 1) or value
+  return sub(value, body_start(value))
+end
+
+-- Whether two values have the same body, without copying either body (a
+-- relist compares every bundle with the one in the dict).
+function _M.same_body(a, b)
+  local from_a, from_b = body_start(a), body_start(b)
+  local len = #a - from_a + 1
+  if len ~= #b - from_b + 1 then return false end
+  return ffi.C.memcmp(ffi.cast("const char *", a) + from_a - 1, ffi.cast("const char *", b) + from_b - 1, len) == 0
 end
 
 -- The header's fields, and where the PEM starts; nil when malformed.
@@ -105,7 +128,8 @@ end
 
 -- The size a change takes in the dict, for sizing advice.
 function _M.encoded_size(change)
-  return #_M.encode(0, change) + #_M.encode_header(0, change)
+  local header = #_M.encode_header(0, change)
+  return 2 * header + cert_len(change) + (change.key_pem and #change.key_pem or change.key_pem_len)
 end
 
 function _M.published_generation(dict)

@@ -18,7 +18,7 @@ local clock = require "certsync.clock"
 local propagation = require "certsync.propagation"
 
 local now_ms = clock.now_ms
-local encode, encode_header, body = propagation.encode, propagation.encode_header, propagation.body
+local encode_header, same_body = propagation.encode_header, propagation.same_body
 local BUNDLE_PREFIX, HEADER_PREFIX, LOG_PREFIX = propagation.BUNDLE_PREFIX, propagation.HEADER_PREFIX,
   propagation.LOG_PREFIX
 
@@ -68,7 +68,10 @@ function Publisher:begin(set)
     self.known, self.known_count = {}, 0
     for _, id in ipairs(propagation.published_ids(self.dict)) do mark(self, id, true) end
   end
-  local get = set.get and function(i) return set:get(i) end or function(i) return set.changes[i] end
+  -- From the library, a change comes without its PEM, which with_pem()
+  -- copies straight into the value stored: one string per bundle, not three.
+  local get = set.get and function(i) return set:get(i, set.with_pem ~= nil) end
+    or function(i) return set.changes[i] end
   self.job = { set = set, get = get, count = set.count or #set.changes, pos = 1, full = set.full,
                generation = set.generation, present = set.full and {} or nil,
                written = 0, unchanged = 0, removed = 0, started_ms = now_ms() }
@@ -78,8 +81,15 @@ function Publisher:busy()
   return self.job ~= nil
 end
 
--- Writes one change; returns "written", "unchanged", "removed", or nil, err.
-local function write(self, stamp, change)
+-- The value to store for change `i` of the current set, and its header.
+local function encoded(self, stamp, change, i)
+  local header = encode_header(stamp, change)
+  if change.cert_pem then return header .. change.cert_pem .. change.key_pem, header end
+  return self.job.set:with_pem(i, header), header
+end
+
+-- Writes change `i`; returns "written", "unchanged", "removed", or nil, err.
+local function write(self, stamp, change, i)
   local dict, id = self.dict, change.id
   local key = BUNDLE_PREFIX .. id
   if change.removed then
@@ -89,13 +99,14 @@ local function write(self, stamp, change)
     mark(self, id, false)
     return "removed"
   end
-  local value = encode(stamp, change)
-  local old = dict:get(key)
-  if old and body(old) == body(value) then
+  local value, header = encoded(self, stamp, change, i)
+  -- A bundle this owner has not seen in the dict is not there, unless an
+  -- earlier owner wrote it (then `known` was read from the dict).
+  local old = self.known[id] and dict:get(key)
+  if old and same_body(old, value) then
     mark(self, id, true)
     return "unchanged"
   end
-  local header = encode_header(stamp, change)
   if not old and not room_for(dict, #value + #header) then
     return nil, "no room left beside the status and the metrics"
   end
@@ -148,10 +159,11 @@ function Publisher:step(budget_ms)
   local deadline = now_ms() + budget_ms
   local changed, slice, unstored, unstored_changes, store_err = {}, {}, {}, {}, nil
   while job.pos <= job.count do
-    local change = job.get(job.pos)
-    job.pos = job.pos + 1
+    local i = job.pos
+    local change = job.get(i)
+    job.pos = i + 1
     if job.present and not change.removed then job.present[change.id] = true end
-    local outcome, err = write(self, stamp, change)
+    local outcome, err = write(self, stamp, change, i)
     if outcome == "written" or outcome == "removed" then
       changed[#changed + 1] = change.id
       slice[#slice + 1] = change

@@ -11,8 +11,9 @@
 -- The library hands out only the Secrets whose status changed since the
 -- version the feed last took (certsync_status_since), and the feed writes
 -- them a slice at a time: with 50,000 Secrets, a second of the owner's
--- event loop costs what changed, not what is watched. `on_secret(id, text)`
--- (text nil: gone) lets the metrics follow the same changes.
+-- event loop costs what changed, not what is watched. `on_secret(id, text,
+-- before)` (text nil: gone; before: the text the dict held until now, or
+-- nil) lets the metrics follow the same changes.
 local clock = require "certsync.clock"
 
 local _M = {}
@@ -26,7 +27,7 @@ local SECRET_PREFIX = _M.SECRET_PREFIX
 local Feed = {}
 Feed.__index = Feed
 
--- on_secret(id, text|nil), on_full_done(present): called as Secrets are
+-- on_secret(id, text|nil, before|nil), on_full_done(present): called as Secrets are
 -- written and when a full delta is in (present: { [id] = true }), where
 -- an earlier owner's leftovers must go. inherited: whether an earlier owner
 -- may have written statuses (see propagation.OWNED_KEY); without one there
@@ -75,13 +76,16 @@ function Feed:step(budget_ms)
   while job.pos <= delta.count do
     local id, text = delta:get(job.pos)
     job.pos = job.pos + 1
+    -- What the dict held before: the metrics remove what it showed and
+    -- the new one does not (certsync.metrics keeps no copy of its own).
+    local before = self.on_secret and dict:get(SECRET_PREFIX .. id)
     if text then
       if job.present then job.present[id] = true end
       dict:safe_set(SECRET_PREFIX .. id, text)
     else
       dict:delete(SECRET_PREFIX .. id)
     end
-    if self.on_secret then self.on_secret(id, text) end
+    if self.on_secret then self.on_secret(id, text, before) end
     if clock.now_ms() >= deadline then break end
   end
   if job.pos <= delta.count then return false end
@@ -91,8 +95,9 @@ function Feed:step(budget_ms)
       if key:sub(1, #SECRET_PREFIX) == SECRET_PREFIX then
         local id = key:sub(#SECRET_PREFIX + 1)
         if not job.present[id] then
+          local before = dict:get(key)
           dict:delete(key)
-          if self.on_secret then self.on_secret(id, nil) end
+          if self.on_secret then self.on_secret(id, nil, before) end
         end
       end
     end

@@ -43,7 +43,8 @@ function _M.heartbeat(dict, worker_id)
   return dict:safe_set(HEARTBEAT_PREFIX .. worker_id, ngx.now())
 end
 
--- longest: { tick_ms, ffi_ms, ffi_call }.
+-- longest: { tick_ms, ffi_ms, ffi_call, tick_own_ms, tick_converge_ms, tick_lua_kb,
+-- lua_kb (the Lua heap after the last tick reported), lua_kb_peak }.
 function _M.longest(dict, worker_id, longest)
   return dict:safe_set(LONGEST_PREFIX .. worker_id, json.encode(longest))
 end

@@ -194,4 +194,56 @@ describe("propagation through the shared dict", function()
     publish(p, { full = true, changes = { big_change("ns/a", "A2") } })
     assert.equal("A1", propagation.bundle(dict, "ns/a").serial)
   end)
+
+  -- A change set as certsync.ffi hands it out: get(i, true) leaves the PEM
+  -- out, with_pem(i, prefix) puts it behind the header in one string.
+  local function library_set(full, changes)
+    return {
+      full = full, count = #changes,
+      get = function(_, i, without_pem)
+        local c = {}
+        for k, v in pairs(changes[i]) do c[k] = v end
+        c.cert_pem_len, c.key_pem_len = #changes[i].cert_pem, #changes[i].key_pem
+        if without_pem then c.cert_pem, c.key_pem = nil, nil end
+        return c
+      end,
+      with_pem = function(_, i, prefix) return prefix .. changes[i].cert_pem .. changes[i].key_pem end,
+    }
+  end
+
+  it("stores the same values from a library's set (PEM taken straight into them) as from a table", function()
+    local from_table, from_library = fake_dict.new(), fake_dict.new()
+    local changes = { change("ns/a", "A1", 17), big_change("ns/b", "B1") }
+    publish(publisher.new(from_table), { full = true, changes = changes })
+    local report = publish(publisher.new(from_library), library_set(true, changes))
+    assert.equal(2, report.written)
+    for _, id in ipairs({ "ns/a", "ns/b" }) do
+      assert.equal(from_table:get("b:" .. id), from_library:get("b:" .. id))
+      assert.equal(from_table:get("h:" .. id), from_library:get("h:" .. id))
+    end
+    assert.equal(400 + #"-----CERT B1-----\n", propagation.header(from_library, "ns/b").cert_len)
+    -- the sizing advice reads the lengths when the PEM is left out
+    assert.equal(propagation.encoded_size(changes[2]), propagation.encoded_size(library_set(true, changes):get(2, true)))
+  end)
+
+  it("leaves a relisted bundle alone when only its stamp and observation time differ", function()
+    local dict = fake_dict.new()
+    local p = publisher.new(dict)
+    publish(p, library_set(true, { change("ns/a", "A1", 1), change("ns/b", "B1", 1) }))
+    local gen = propagation.published_generation(dict)
+    local report = publish(p, library_set(true, { change("ns/a", "A1", 2), change("ns/b", "B2", 2) }))
+    assert.equal(1, report.unchanged)
+    assert.equal(1, report.written)
+    assert.same({ "ns/b" }, changed_since(dict, gen))
+    assert.equal("B2", propagation.header(dict, "ns/b").serial)
+  end)
+
+  it("compares bodies in place", function()
+    local a = propagation.encode(1, change("ns/a", "A1", 5))
+    assert.is_true(propagation.same_body(a, propagation.encode(2, change("ns/a", "A1", 6))))
+    assert.is_false(propagation.same_body(a, propagation.encode(1, change("ns/a", "A2", 5))))
+    local longer = change("ns/a", "A1", 5)
+    longer.key_pem = longer.key_pem .. "x"
+    assert.is_false(propagation.same_body(a, propagation.encode(1, longer)))
+  end)
 end)

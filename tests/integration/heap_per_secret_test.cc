@@ -64,7 +64,8 @@ void read_like_the_owner(certsync_t* cs) {
 size_t heap_added_by(TestServerProcess& server, const std::string& ns, size_t count) {
   const size_t before = heap_in_use();
   auto cs = start_certsync(settings_for(server, {{"namespace", ns}}));
-  REQUIRE(wait_until([&] { return status(cs.get())["synced"] == true && served(cs.get()).size() == count; },
+  // A generation above 0: the first list is in.
+  REQUIRE(wait_until([&] { return certsync_generation(cs.get()) != 0 && served(cs.get()).size() == count; },
                      std::chrono::seconds(300)));
   read_like_the_owner(cs.get());
   return heap_in_use() - before;

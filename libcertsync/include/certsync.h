@@ -171,9 +171,10 @@ char *certsync_log_pop(certsync_t *cs, int *level, size_t *len);
 
 /* certsync_status_since(cs, v): the status, with only the Secrets whose
  * status changed after status version v (0: every Secret), so that a caller
- * following it pays for what changed, not for what is watched; each
- * Secret's JSON is rendered by the watcher thread when it changes, and
- * taking a delta copies no text.
+ * following it pays for what changed, not for what is watched; taking a
+ * delta copies a snapshot of each Secret's facts (no PEM, no text), and
+ * each Secret's JSON is rendered when certsync_status_get first asks for
+ * it, so the library keeps no status text per Secret.
  * certsync_status_version(): the v to pass next time. certsync_status_full():
  * 1 when the delta holds every Secret (v was 0 or too old): drop what is held.
  * certsync_status_summary(): the node-wide part as JSON (generation, synced,

@@ -12,6 +12,8 @@ extern "C" {
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "engine.h"
 
@@ -34,6 +36,9 @@ struct certsync_changes_t {
 struct certsync_status_t {
   certsync::store::StatusDelta delta;
   std::string summary;
+  // Secret i's JSON, rendered when first asked for (certsync_status_get):
+  // the store keeps no text per Secret.
+  mutable std::vector<std::string> texts;
 };
 
 namespace {
@@ -226,6 +231,7 @@ CERTSYNC_EXPORT certsync_status_t* certsync_status_since(certsync_t* cs, uint64_
   return fenced(errptr, static_cast<certsync_status_t*>(nullptr), [&] {
     auto* status = new certsync_status_t();
     status->delta = cs->engine->store().status_since(version);
+    status->texts.resize(status->delta.secrets.size());
     status->summary = cs->engine->status_summary_json();
     return status;
   });
@@ -254,11 +260,19 @@ CERTSYNC_EXPORT int certsync_status_get(const certsync_status_t* st, size_t inde
   if (st == nullptr || id == nullptr || id_len == nullptr || json == nullptr || json_len == nullptr) return -1;
   const auto& secrets = st->delta.secrets;
   if (index < secrets.size()) {
-    const auto& [secret_id, text] = secrets[index];
+    const auto& [secret_id, secret] = secrets[index];
+    std::string& text = st->texts[index];
+    if (text.empty()) {
+      const int rendered = fenced(nullptr, -1, [&] {
+        text = certsync::store::status_json(secret_id, secret, st->delta.now).dump();
+        return 0;
+      });
+      if (rendered != 0) return -1;
+    }
     *id = secret_id.data();
     *id_len = secret_id.size();
-    *json = text ? text->data() : "";
-    *json_len = text ? text->size() : 0;
+    *json = text.data();
+    *json_len = text.size();
     return 0;
   }
   index -= secrets.size();

@@ -31,6 +31,10 @@ struct certsync_t {
 
 struct certsync_changes_t {
   certsync::store::ChangeSet set;
+  // Change i's PEM texts, unpacked when first asked for (certsync_changes_get):
+  // the store keeps them packed. The keys' are cleansed when the set is freed.
+  mutable std::vector<std::string> certs;
+  mutable std::vector<certsync::SecretBytes> keys;
 };
 
 struct certsync_status_t {
@@ -163,6 +167,8 @@ CERTSYNC_EXPORT certsync_changes_t* certsync_changes_since(certsync_t* cs, uint6
   return fenced(errptr, static_cast<certsync_changes_t*>(nullptr), [&] {
     auto* changes = new certsync_changes_t();
     changes->set = cs->engine->store().changes_since(generation);
+    changes->certs.resize(changes->set.changes.size());
+    changes->keys.resize(changes->set.changes.size());
     return changes;
   });
 }
@@ -188,12 +194,18 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->removed = change.removed ? 1 : 0;
   out->snis = change.snis.data();
   out->snis_len = change.snis.size();
-  static const std::string kNone;
-  const std::string& cert_pem = change.bundle ? change.bundle->cert_pem : kNone;
+  const int unpacked = fenced(nullptr, -1, [&] {
+    if (change.cert_packed && ch->certs[index].empty()) ch->certs[index] = change.cert_pem();
+    if (change.key_packed && ch->keys[index].empty()) ch->keys[index] = change.key_pem();
+    return 0;
+  });
+  if (unpacked != 0) return -1;
+  const std::string& cert_pem = change.cert_packed ? ch->certs[index] : change.cert;
+  const certsync::SecretBytes& key_pem = change.key_packed ? ch->keys[index] : change.key;
   out->cert_pem = cert_pem.data();
   out->cert_pem_len = cert_pem.size();
-  out->key_pem = change.bundle ? change.bundle->key_pem.data() : kNone.data();
-  out->key_pem_len = change.bundle ? change.bundle->key_pem.size() : 0;
+  out->key_pem = key_pem.data();
+  out->key_pem_len = key_pem.size();
   out->serial = change.serial.data();
   out->serial_len = change.serial.size();
   out->not_before = change.not_before;

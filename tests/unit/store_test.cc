@@ -68,7 +68,7 @@ TEST_CASE("every accepted change raises the generation by one; a delta names onl
   REQUIRE(delta.changes.size() == 1);
   REQUIRE(delta.changes[0]->id == "ns/a");
   REQUIRE(delta.changes[0]->serial == "A2");
-  REQUIRE(delta.changes[0]->bundle->key_pem.view() == "KEY A2");
+  REQUIRE(delta.changes[0]->key_pem().view() == "KEY A2");
   REQUIRE(store.changes_since(0).changes.size() == 2);
 }
 

@@ -1,5 +1,7 @@
 #include "store/secret_status.h"
 
+#include "store/packed_pem.h"
+
 namespace certsync::store {
 
 namespace {
@@ -56,7 +58,22 @@ SharedChange serving_change(const std::string& id, tls::ValidBundle bundle, int6
   // Held for as long as it serves: no spare capacity, no second copy of the names.
   bundle.snis.clear();
   bundle.snis.shrink_to_fit();
+  if (auto packed = pack_pem(bundle.cert_pem)) {
+    change.cert = std::move(*packed);
+    change.cert_packed = true;
+  } else {
+    change.cert = std::move(bundle.cert_pem);
+    change.cert.shrink_to_fit();
+  }
+  bundle.cert_pem.clear();
   bundle.cert_pem.shrink_to_fit();
+  if (auto packed = pack_pem(bundle.key_pem.view())) {
+    change.key = SecretBytes::adopt(std::move(*packed));  // sized exactly: adopting copies nothing
+    change.key_packed = true;
+  } else {
+    change.key = std::move(bundle.key_pem);
+  }
+  bundle.key_pem = SecretBytes();  // wiped
   change.bundle.emplace(std::move(bundle));
   change.serial = change.bundle->serial_hex;
   change.not_before = change.bundle->not_before;
@@ -78,8 +95,23 @@ std::vector<std::string> served_snis(const Change& change) {
 }
 
 bool serves_same(const Change& change, const tls::ValidBundle& bundle) {
-  return change.bundle && change.bundle->cert_pem == bundle.cert_pem && change.bundle->key_pem == bundle.key_pem &&
-         change.snis == join(bundle.snis);
+  return change.bundle && change.snis == join(bundle.snis) && change.cert_pem() == bundle.cert_pem &&
+         change.key_pem() == bundle.key_pem;
+}
+
+std::string Change::cert_pem() const {
+  if (!cert_packed) return cert;
+  std::string text(unpacked_pem_size(cert), '\0');
+  unpack_pem(cert, text.data());
+  return text;
+}
+
+SecretBytes Change::key_pem() const {
+  if (!key_packed) return key;
+  // Sized once and adopted: no copy of the key is left behind.
+  std::string text(unpacked_pem_size(key.view()), '\0');
+  unpack_pem(key.view(), text.data());
+  return SecretBytes::adopt(std::move(text));
 }
 
 nlohmann::json status_json(const std::string& id, const SecretStatus& status, int64_t now) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tls/validate.h"
+#include "util/secret_bytes.h"
 
 namespace certsync::store {
 
@@ -39,13 +40,22 @@ struct Change {
   // Space-separated. The served bundle's names live here alone: its
   // bundle->snis is left empty (see served_snis).
   std::string snis;
-  // The served bundle itself (its cert_pem and key_pem). Empty when removed.
+  // The served bundle's facts. Empty when removed. Its cert_pem and
+  // key_pem are empty: the texts are held below, packed (packed_pem.h).
   std::optional<tls::ValidBundle> bundle;
+  std::string cert;  // the chain's PEM, packed when cert_packed, else the text itself
+  SecretBytes key;   // the key's PEM, likewise (key_packed)
+  bool cert_packed = false;
+  bool key_packed = false;
   std::string_view serial;  // bundle->serial_hex
   int64_t not_before = 0;
   int64_t not_after = 0;
   std::string_view key_type;  // bundle->key_type: "RSA-2048", "EC-P-256", ...
   int64_t observed_at_ms = 0;  // when the watcher received this version (Unix ms); 0 when unknown
+
+  // The PEM texts, unpacked: a copy each time.
+  std::string cert_pem() const;
+  SecretBytes key_pem() const;
 };
 
 using SharedChange = std::shared_ptr<const Change>;

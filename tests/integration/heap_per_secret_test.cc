@@ -73,7 +73,7 @@ size_t heap_added_by(TestServerProcess& server, const std::string& ns, size_t co
 
 }  // namespace
 
-TEST_CASE("the library holds a Secret of a large first list in under 4 KB of heap", "[heap]") {
+TEST_CASE("the library holds a Secret of a large first list in under 3.5 KB of heap", "[heap]") {
   const int count = secrets_to_measure();
   constexpr int kSmall = 100;  // the same instance with few Secrets: what does not grow with them
   TestServerProcess server;
@@ -90,5 +90,5 @@ TEST_CASE("the library holds a Secret of a large first list in under 4 KB of hea
               kSmall, small);
   INFO("heap per Secret " << per_secret << " B; " << count << " Secrets add " << large << " B, " << kSmall
                           << " add " << small << " B");
-  CHECK(per_secret < 4096);
+  CHECK(per_secret < 3584);  // measured: 2.9 KB (5.8 KB before issue 9)
 }

@@ -15,7 +15,8 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-nlohmann::json bundle_json(const tls::ValidBundle& bundle, const std::vector<std::string>& snis) {
+template <typename Bundle>  // tls::ValidBundle or ServedFacts
+nlohmann::json bundle_json(const Bundle& bundle, const std::vector<std::string>& snis) {
   return {{"serial", bundle.serial_hex},
           {"fingerprint_sha256", bundle.fingerprint_sha256},
           {"subject", bundle.subject},
@@ -33,7 +34,7 @@ nlohmann::json bundle_json(const tls::ValidBundle& bundle, const std::vector<std
 }
 
 const char* state_of(const SecretStatus& status, int64_t now) {
-  const tls::ValidBundle* served = status.served ? &*status.served->bundle : nullptr;
+  const ServedFacts* served = status.served ? &*status.served->bundle : nullptr;
   if (status.deleted && served) return "kept_after_delete";
   if (status.refused()) return "refused";
   if (served && served->not_after < now) return "expired";
@@ -49,15 +50,27 @@ std::string name_of(const std::string& id) {
 
 }  // namespace
 
+ServedFacts::ServedFacts(tls::ValidBundle&& bundle)
+    : serial_hex(std::move(bundle.serial_hex)),
+      fingerprint_sha256(std::move(bundle.fingerprint_sha256)),
+      subject(std::move(bundle.subject)),
+      issuer(std::move(bundle.issuer)),
+      key_type(std::move(bundle.key_type)),
+      chain_missing_issuer(std::move(bundle.chain_missing_issuer)),
+      not_before(bundle.not_before),
+      not_after(bundle.not_after),
+      chain_length(bundle.chain_length),
+      chain_completed(bundle.chain_completed),
+      expired(bundle.expired),
+      temporary(bundle.temporary),
+      chain_incomplete(bundle.chain_incomplete) {}
+
 SharedChange serving_change(const std::string& id, tls::ValidBundle bundle, int64_t observed_at_ms) {
   auto shared = std::make_shared<Change>();
   Change& change = *shared;
   change.id = id;
   change.observed_at_ms = observed_at_ms;
   change.snis = join(bundle.snis);
-  // Held for as long as it serves: no spare capacity, no second copy of the names.
-  bundle.snis.clear();
-  bundle.snis.shrink_to_fit();
   if (auto packed = pack_pem(bundle.cert_pem)) {
     change.cert = std::move(*packed);
     change.cert_packed = true;
@@ -65,8 +78,6 @@ SharedChange serving_change(const std::string& id, tls::ValidBundle bundle, int6
     change.cert = std::move(bundle.cert_pem);
     change.cert.shrink_to_fit();
   }
-  bundle.cert_pem.clear();
-  bundle.cert_pem.shrink_to_fit();
   if (auto packed = pack_pem(bundle.key_pem.view())) {
     change.key = SecretBytes::adopt(std::move(*packed));  // sized exactly: adopting copies nothing
     change.key_packed = true;
@@ -74,7 +85,11 @@ SharedChange serving_change(const std::string& id, tls::ValidBundle bundle, int6
     change.key = std::move(bundle.key_pem);
   }
   bundle.key_pem = SecretBytes();  // wiped
+  // Held for as long as it serves: only what status reads, no spare capacity.
   change.bundle.emplace(std::move(bundle));
+  for (std::string* text : {&change.bundle->serial_hex, &change.bundle->fingerprint_sha256, &change.bundle->subject,
+                            &change.bundle->issuer, &change.bundle->key_type, &change.bundle->chain_missing_issuer})
+    text->shrink_to_fit();
   change.serial = change.bundle->serial_hex;
   change.not_before = change.bundle->not_before;
   change.not_after = change.bundle->not_after;

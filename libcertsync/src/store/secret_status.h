@@ -25,6 +25,27 @@
 
 namespace certsync::store {
 
+// What status and the store read of a served bundle, once its names and
+// PEM texts are held by its Change: the leaf's facts alone, without the
+// validator's other findings, for every served Secret.
+struct ServedFacts {
+  explicit ServedFacts(tls::ValidBundle&& bundle);
+
+  std::string serial_hex;
+  std::string fingerprint_sha256;
+  std::string subject;
+  std::string issuer;
+  std::string key_type;
+  std::string chain_missing_issuer;
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+  int chain_length = 0;
+  int chain_completed = 0;
+  bool expired = false;
+  bool temporary = false;
+  bool chain_incomplete = false;
+};
+
 // One entry of a change set. Built once when a bundle starts being served
 // and shared, immutable, by every change set that names it and by the store
 // itself: a full set of 50,000 Secrets costs the caller's event loop pointer
@@ -40,9 +61,9 @@ struct Change {
   // Space-separated. The served bundle's names live here alone: its
   // bundle->snis is left empty (see served_snis).
   std::string snis;
-  // The served bundle's facts. Empty when removed. Its cert_pem and
-  // key_pem are empty: the texts are held below, packed (packed_pem.h).
-  std::optional<tls::ValidBundle> bundle;
+  // The served bundle's facts. Empty when removed. Its PEM texts are held
+  // below, packed (packed_pem.h).
+  std::optional<ServedFacts> bundle;
   std::string cert;  // the chain's PEM, packed when cert_packed, else the text itself
   SecretBytes key;   // the key's PEM, likewise (key_packed)
   bool cert_packed = false;

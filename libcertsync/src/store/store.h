@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -127,11 +128,20 @@ class Store {
   void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
  private:
+  // kube::Secret::data_digest, 32 bytes held in the entry itself (the hex
+  // text would take 80 more on the heap); `set` is false when none is known.
+  struct DataDigest {
+    std::array<unsigned char, 32> bytes{};
+    bool set = false;
+    bool operator==(const DataDigest& other) const { return set == other.set && bytes == other.bytes; }
+  };
+  static DataDigest digest_of(const std::string& text);
+
   // Per Secret. Rarely used parts (a deferred bundle, refusals) are behind
   // pointers, allocated only when present: with 50,000 Secrets every byte
   // of an entry counts.
   struct Entry : SecretStatus {
-    std::string data_digest;
+    DataDigest data_digest;
     uint64_t status_version = 0;  // when its status last changed (status_version_)
     bool expiry_noted = false;    // its state already says the served leaf expired
   };

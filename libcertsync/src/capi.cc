@@ -13,7 +13,6 @@ extern "C" {
 #include <mutex>
 #include <new>
 #include <string>
-#include <vector>
 
 #include "engine.h"
 
@@ -31,18 +30,20 @@ struct certsync_t {
 
 struct certsync_changes_t {
   certsync::store::ChangeSet set;
-  // Change i's PEM texts, unpacked when first asked for (certsync_changes_get):
-  // the store keeps them packed. The keys' are cleansed when the set is freed.
-  mutable std::vector<std::string> certs;
-  mutable std::vector<certsync::SecretBytes> keys;
+  // The PEM texts of the change last asked for (certsync_changes_get): the
+  // store keeps them packed, and one at a time is all a reader copies, so
+  // neither memory nor the set's free grows with what was read. The key is
+  // cleansed when replaced.
+  mutable std::string cert;
+  mutable certsync::SecretBytes key;
 };
 
 struct certsync_status_t {
   certsync::store::StatusDelta delta;
   std::string summary;
-  // Secret i's JSON, rendered when first asked for (certsync_status_get):
-  // the store keeps no text per Secret.
-  mutable std::vector<std::string> texts;
+  // The JSON of the Secret last asked for (certsync_status_get), rendered
+  // then: the store keeps no text per Secret, and neither does the delta.
+  mutable std::string text;
 };
 
 namespace {
@@ -167,8 +168,6 @@ CERTSYNC_EXPORT certsync_changes_t* certsync_changes_since(certsync_t* cs, uint6
   return fenced(errptr, static_cast<certsync_changes_t*>(nullptr), [&] {
     auto* changes = new certsync_changes_t();
     changes->set = cs->engine->store().changes_since(generation);
-    changes->certs.resize(changes->set.changes.size());
-    changes->keys.resize(changes->set.changes.size());
     return changes;
   });
 }
@@ -195,13 +194,13 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->snis = change.snis.data();
   out->snis_len = change.snis.size();
   const int unpacked = fenced(nullptr, -1, [&] {
-    if (change.cert_packed && ch->certs[index].empty()) ch->certs[index] = change.cert_pem();
-    if (change.key_packed && ch->keys[index].empty()) ch->keys[index] = change.key_pem();
+    ch->cert = change.cert_packed ? change.cert_pem() : std::string();
+    ch->key = change.key_packed ? change.key_pem() : certsync::SecretBytes();
     return 0;
   });
   if (unpacked != 0) return -1;
-  const std::string& cert_pem = change.cert_packed ? ch->certs[index] : change.cert;
-  const certsync::SecretBytes& key_pem = change.key_packed ? ch->keys[index] : change.key;
+  const std::string& cert_pem = change.cert_packed ? ch->cert : change.cert;
+  const certsync::SecretBytes& key_pem = change.key_packed ? ch->key : change.key;
   out->cert_pem = cert_pem.data();
   out->cert_pem_len = cert_pem.size();
   out->key_pem = key_pem.data();
@@ -243,7 +242,6 @@ CERTSYNC_EXPORT certsync_status_t* certsync_status_since(certsync_t* cs, uint64_
   return fenced(errptr, static_cast<certsync_status_t*>(nullptr), [&] {
     auto* status = new certsync_status_t();
     status->delta = cs->engine->store().status_since(version);
-    status->texts.resize(status->delta.secrets.size());
     status->summary = cs->engine->status_summary_json();
     return status;
   });
@@ -273,18 +271,15 @@ CERTSYNC_EXPORT int certsync_status_get(const certsync_status_t* st, size_t inde
   const auto& secrets = st->delta.secrets;
   if (index < secrets.size()) {
     const auto& [secret_id, secret] = secrets[index];
-    std::string& text = st->texts[index];
-    if (text.empty()) {
-      const int rendered = fenced(nullptr, -1, [&] {
-        text = certsync::store::status_json(secret_id, secret, st->delta.now).dump();
-        return 0;
-      });
-      if (rendered != 0) return -1;
-    }
+    const int rendered = fenced(nullptr, -1, [&] {
+      st->text = certsync::store::status_json(secret_id, secret, st->delta.now).dump();
+      return 0;
+    });
+    if (rendered != 0) return -1;
     *id = secret_id.data();
     *id_len = secret_id.size();
-    *json = text.data();
-    *json_len = text.size();
+    *json = st->text.data();
+    *json_len = st->text.size();
     return 0;
   }
   index -= secrets.size();

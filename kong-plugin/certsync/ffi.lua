@@ -173,8 +173,9 @@ end
 local pem_buf, pem_buf_size = nil, 0
 
 -- `prefix` followed by change i's certificate and key PEM, as one string:
--- the only copy of the PEM Lua makes. The library's bundle stays alive as
--- long as the set, so the view's pointers hold until :free().
+-- the only copy of the PEM Lua makes. The view's PEM pointers hold only
+-- until the next get on this set (the library unpacks the PEM into one
+-- buffer per set, see certsync.h), so it is copied at once.
 function ChangeSet:with_pem(i, prefix)
   lib.certsync_changes_get(self.handle, i - 1, view)
   local cert_len, key_len = tonumber(view.cert_pem_len), tonumber(view.key_pem_len)

@@ -47,7 +47,10 @@ enum {
 };
 
 /* One changed Secret, as seen by certsync_changes_get(). The pointers stay
- * valid until the certsync_changes_t they came from is freed. */
+ * valid until the certsync_changes_t they came from is freed, except
+ * cert_pem and key_pem: the library keeps them packed and unpacks the one
+ * asked for, so they stay valid until the next certsync_changes_get() on the
+ * same set (or its free). Copy them before asking for another. */
 typedef struct {
   const char *id;          /* "namespace/name" */
   size_t id_len;
@@ -171,16 +174,18 @@ char *certsync_log_pop(certsync_t *cs, int *level, size_t *len);
 
 /* certsync_status_since(cs, v): the status, with only the Secrets whose
  * status changed after status version v (0: every Secret), so that a caller
- * following it pays for what changed, not for what is watched; each
- * Secret's JSON is rendered by the watcher thread when it changes, and
- * taking a delta copies no text.
+ * following it pays for what changed, not for what is watched; taking a
+ * delta copies a snapshot of each Secret's facts (no PEM, no text), and
+ * each Secret's JSON is rendered when certsync_status_get asks for it, so
+ * the library keeps no status text per Secret.
  * certsync_status_version(): the v to pass next time. certsync_status_full():
  * 1 when the delta holds every Secret (v was 0 or too old): drop what is held.
  * certsync_status_summary(): the node-wide part as JSON (generation, synced,
  * watchers, log_records_dropped, notify), without the Secrets.
  * certsync_status_get(st, i): Secret i's id and its status JSON, one object
  * of certsync_status_json()'s "secrets"; an empty JSON (length 0) means the
- * Secret is no longer known. Pointers stay valid until the status is freed.
+ * Secret is no longer known. The id stays valid until the status is freed,
+ * the JSON until the next certsync_status_get() on it (or its free).
  * While the watcher thread is applying a list it answers at once with no
  * Secret and the version given: ask again later. */
 certsync_status_t *certsync_status_since(certsync_t *cs, uint64_t version, char **errptr);

@@ -12,6 +12,7 @@ extern "C" {
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 
 #include "engine.h"
 
@@ -29,11 +30,20 @@ struct certsync_t {
 
 struct certsync_changes_t {
   certsync::store::ChangeSet set;
+  // The PEM texts of the change last asked for (certsync_changes_get): the
+  // store keeps them packed, and one at a time is all a reader copies, so
+  // neither memory nor the set's free grows with what was read. The key is
+  // cleansed when replaced.
+  mutable std::string cert;
+  mutable certsync::SecretBytes key;
 };
 
 struct certsync_status_t {
   certsync::store::StatusDelta delta;
   std::string summary;
+  // The JSON of the Secret last asked for (certsync_status_get), rendered
+  // then: the store keeps no text per Secret, and neither does the delta.
+  mutable std::string text;
 };
 
 namespace {
@@ -183,12 +193,18 @@ CERTSYNC_EXPORT int certsync_changes_get(const certsync_changes_t* ch, size_t in
   out->removed = change.removed ? 1 : 0;
   out->snis = change.snis.data();
   out->snis_len = change.snis.size();
-  static const std::string kNone;
-  const std::string& cert_pem = change.bundle ? change.bundle->cert_pem : kNone;
+  const int unpacked = fenced(nullptr, -1, [&] {
+    ch->cert = change.cert_packed ? change.cert_pem() : std::string();
+    ch->key = change.key_packed ? change.key_pem() : certsync::SecretBytes();
+    return 0;
+  });
+  if (unpacked != 0) return -1;
+  const std::string& cert_pem = change.cert_packed ? ch->cert : change.cert;
+  const certsync::SecretBytes& key_pem = change.key_packed ? ch->key : change.key;
   out->cert_pem = cert_pem.data();
   out->cert_pem_len = cert_pem.size();
-  out->key_pem = change.bundle ? change.bundle->key_pem.data() : kNone.data();
-  out->key_pem_len = change.bundle ? change.bundle->key_pem.size() : 0;
+  out->key_pem = key_pem.data();
+  out->key_pem_len = key_pem.size();
   out->serial = change.serial.data();
   out->serial_len = change.serial.size();
   out->not_before = change.not_before;
@@ -254,11 +270,16 @@ CERTSYNC_EXPORT int certsync_status_get(const certsync_status_t* st, size_t inde
   if (st == nullptr || id == nullptr || id_len == nullptr || json == nullptr || json_len == nullptr) return -1;
   const auto& secrets = st->delta.secrets;
   if (index < secrets.size()) {
-    const auto& [secret_id, text] = secrets[index];
+    const auto& [secret_id, secret] = secrets[index];
+    const int rendered = fenced(nullptr, -1, [&] {
+      st->text = certsync::store::status_json(secret_id, secret, st->delta.now).dump();
+      return 0;
+    });
+    if (rendered != 0) return -1;
     *id = secret_id.data();
     *id_len = secret_id.size();
-    *json = text ? text->data() : "";
-    *json_len = text ? text->size() : 0;
+    *json = st->text.data();
+    *json_len = st->text.size();
     return 0;
   }
   index -= secrets.size();

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <ctime>
 #include <set>
@@ -8,67 +10,7 @@ namespace certsync::store {
 
 namespace {
 
-bool same_bundle(const tls::ValidBundle& a, const tls::ValidBundle& b) {
-  return a.cert_pem == b.cert_pem && a.key_pem == b.key_pem && a.snis == b.snis;
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (!out.empty()) out.push_back(' ');
-    out += part;
-  }
-  return out;
-}
-
-SharedChange change_for(const std::string& id, const std::shared_ptr<const tls::ValidBundle>& shared_bundle,
-                        int64_t observed_at_ms) {
-  const tls::ValidBundle& bundle = *shared_bundle;
-  auto shared = std::make_shared<Change>();
-  Change& change = *shared;
-  change.observed_at_ms = observed_at_ms;
-  change.id = id;
-  change.snis = join(bundle.snis);
-  change.bundle = shared_bundle;
-  change.serial = bundle.serial_hex;
-  change.not_before = bundle.not_before;
-  change.not_after = bundle.not_after;
-  change.key_type = bundle.key_type;
-  return shared;
-}
-
 int64_t system_clock_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
-
-nlohmann::json bundle_status(const tls::ValidBundle& bundle) {
-  return {{"serial", bundle.serial_hex},
-          {"fingerprint_sha256", bundle.fingerprint_sha256},
-          {"subject", bundle.subject},
-          {"issuer", bundle.issuer},
-          {"snis", bundle.snis},
-          {"not_before", bundle.not_before},
-          {"not_after", bundle.not_after},
-          {"expired", bundle.expired},
-          {"temporary", bundle.temporary},
-          {"key_type", bundle.key_type},
-          {"chain_length", bundle.chain_length},
-          {"chain_incomplete", bundle.chain_incomplete},
-          {"chain_missing_issuer", bundle.chain_missing_issuer},
-          {"chain_completed", bundle.chain_completed}};
-}
-
-const char* state_of(bool deleted, bool refused, const tls::ValidBundle* served, bool deferred, int64_t now) {
-  if (deleted && served) return "kept_after_delete";
-  if (refused) return "refused";
-  if (served && served->not_after < now) return "expired";
-  if (deferred) return "deferred";
-  return "serving";
-}
-
-std::string namespace_of(const std::string& id) { return id.substr(0, id.find('/')); }
-std::string name_of(const std::string& id) {
-  const size_t slash = id.find('/');
-  return slash == std::string::npos ? id : id.substr(slash + 1);
-}
 
 }  // namespace
 
@@ -76,7 +18,29 @@ bool Store::seen(const std::string& id, const std::string& data_digest) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   return it != entries_.end() && !it->second.deleted && !data_digest.empty() &&
-         it->second.data_digest == data_digest;
+         it->second.data_digest == digest_of(data_digest);
+}
+
+Store::DataDigest Store::digest_of(const std::string& text) {
+  DataDigest digest;
+  if (text.empty()) return digest;
+  digest.set = true;
+  auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  bool hex = text.size() == 2 * digest.bytes.size();
+  for (size_t i = 0; hex && i < digest.bytes.size(); ++i) {
+    const int high = nibble(text[2 * i]);
+    const int low = nibble(text[2 * i + 1]);
+    hex = high >= 0 && low >= 0;
+    digest.bytes[i] = static_cast<unsigned char>(high << 4 | low);
+  }
+  // Anything but the SHA-256 hex that decode_secret gives (tests' made-up
+  // digests) is hashed to the same size: equal texts, equal digests.
+  if (!hex) SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.bytes.data());
+  return digest;
 }
 
 void Store::apply(std::vector<SecretUpdate> updates) {
@@ -85,7 +49,6 @@ void Store::apply(std::vector<SecretUpdate> updates) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& update : updates) changed |= apply_locked(update, generation_ + 1);
     if (changed) ++generation_;
-    render_dirty_locked();
     publish_visible_locked();
   }
   if (changed && on_change_) on_change_();
@@ -102,7 +65,8 @@ void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector
   }
   std::vector<std::string> vanished;
   for (const auto& [id, entry] : entries_)
-    if (!entry.deleted && listed.count(id) == 0 && in_scope(id, entry.type)) vanished.push_back(id);
+    if (!entry.deleted && listed.count(id) == 0 && in_scope(id, entry.type ? *entry.type : std::string()))
+      vanished.push_back(id);
   for (const auto& id : vanished) changed |= remove_locked(id, "", next);
   listed_scopes_.insert(scope_index);
   const bool now_synced = listed_scopes_.size() >= scope_count_;
@@ -111,7 +75,6 @@ void Store::replace_all(size_t scope_index, const InScope& in_scope, std::vector
   const bool raised = changed || (now_synced && !synced_);
   if (raised) ++generation_;
   synced_ = now_synced;
-  render_dirty_locked();
   publish_visible_locked();
   lock.unlock();
   if (raised && on_change_) on_change_();
@@ -122,10 +85,11 @@ void Store::remove(const std::string& id, const std::string& resource_version, c
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(id);
-    if (!type.empty() && it != entries_.end() && !it->second.type.empty() && it->second.type != type) return;
+    if (!type.empty() && it != entries_.end() && it->second.type && !it->second.type->empty() &&
+        *it->second.type != type)
+      return;
     changed = remove_locked(id, resource_version, generation_ + 1);
     if (changed) ++generation_;
-    render_dirty_locked();
     publish_visible_locked();
   }
   if (changed && on_change_) on_change_();
@@ -145,74 +109,87 @@ bool Store::apply_locked(SecretUpdate& update, uint64_t next_generation) {
   touch_locked(update.id, entry);
   entry.deleted = false;
   if (!update.uid.empty()) entry.uid = update.uid;
-  if (!update.type.empty()) entry.type = update.type;
+  if (!update.type.empty()) entry.type = type_locked(update.type);
   entry.resource_version = update.resource_version;
-  entry.data_digest = update.data_digest;
+  entry.data_digest = digest_of(update.data_digest);
   if (update.refused) {
     refuse_locked(entry, std::move(*update.refused), update.resource_version);
     return false;  // the last good bundle, if any, keeps serving
   }
   tls::ValidBundle& bundle = *update.accepted;
   const int64_t now = now_locked();
-  if (bundle.temporary && entry.served && !entry.served->temporary && entry.served->not_after > now) {
+  const ServedFacts* served = entry.served ? &*entry.served->bundle : nullptr;
+  if (bundle.temporary && served && !served->temporary && served->not_after > now) {
     // cert-manager's placeholder must not push out a real certificate that still works.
     refuse_locked(entry,
                   tls::Refusal{"temporary_certificate_not_served",
                                "a temporary certificate (issuer " + bundle.issuer +
-                                   ") is not served while certificate serial " + entry.served->serial_hex +
+                                   ") is not served while certificate serial " + served->serial_hex +
                                    " is still valid"},
                   update.resource_version);
     return false;
   }
-  if (bundle.expired && entry.served && entry.served->not_after > now) {
+  if (bundle.expired && served && served->not_after > now) {
     // A write of an expired certificate (a restored backup, a stuck issuer)
     // would break every handshake: the one still valid keeps serving.
     refuse_locked(entry,
                   tls::Refusal{"expired_certificate_not_served",
                                "certificate serial " + bundle.serial_hex +
                                    " has expired and is not served while certificate serial " +
-                                   entry.served->serial_hex + " is still valid"},
+                                   served->serial_hex + " is still valid"},
                   update.resource_version);
     return false;
   }
-  entry.last_refusal.reset();
-  entry.refused_resource_version.clear();
-  entry.refused_since = 0;
+  clear_refusal_locked(entry);
   if (bundle.not_yet_valid && bundle.deferred_until > now) {
     // Clients refuse a certificate before its notBefore: keep serving the
     // current one and switch when the new one becomes valid.
-    entry.deferred = std::move(update.accepted);
-    entry.deferred_observed_at_ms = update.observed_at_ms;
-    next_due_ = std::min(next_due_, entry.deferred->deferred_until);
+    next_due_ = std::min(next_due_, bundle.deferred_until);
+    entry.deferred = std::make_shared<const DeferredBundle>(DeferredBundle{std::move(bundle), update.observed_at_ms});
     return false;
   }
   entry.deferred.reset();
-  if (entry.served && same_bundle(*entry.served, bundle)) return false;
-  serve_locked(update.id, entry, update.accepted, next_generation, update.observed_at_ms);
+  if (entry.served && serves_same(*entry.served, bundle)) return false;
+  serve_locked(update.id, entry, std::move(bundle), next_generation, update.observed_at_ms);
   return true;
 }
 
-void Store::serve_locked(const std::string& id, Entry& entry, std::optional<tls::ValidBundle>& bundle,
-                         uint64_t generation, int64_t observed_at_ms) {
-  entry.served = std::make_shared<const tls::ValidBundle>(std::move(*bundle));
-  bundle.reset();
+void Store::serve_locked(const std::string& id, Entry& entry, tls::ValidBundle bundle, uint64_t generation,
+                         int64_t observed_at_ms) {
+  entry.served = serving_change(id, std::move(bundle), observed_at_ms);
   entry.served_generation = generation;
   entry.served_since = now_locked();
-  entry.served_observed_at_ms = observed_at_ms;
-  entry.served_change = change_for(id, entry.served, observed_at_ms);
   entry.expiry_noted = false;
   next_expiry_ = std::min(next_expiry_, entry.served->not_after);
   tombstones_.erase(id);
   touch_locked(id, entry);
 }
 
+std::shared_ptr<const std::string> Store::type_locked(const std::string& type) {
+  auto& shared = types_[type];
+  if (!shared) shared = std::make_shared<const std::string>(type);
+  return shared;
+}
+
 int64_t Store::now_locked() const { return clock_ ? clock_() : system_clock_seconds(); }
 
 void Store::refuse_locked(Entry& entry, tls::Refusal refusal, const std::string& resource_version) {
-  ++entry.refusals[refusal.code];
-  if (!entry.last_refusal) entry.refused_since = now_locked();
-  entry.last_refusal = std::move(refusal);
-  entry.refused_resource_version = resource_version;
+  // A snapshot taken by a reader may share the record: it is replaced, never changed.
+  auto record = entry.refusals ? std::make_shared<RefusalRecord>(*entry.refusals) : std::make_shared<RefusalRecord>();
+  ++record->counts[refusal.code];
+  if (!record->last) record->since = now_locked();
+  record->last = std::move(refusal);
+  record->resource_version = resource_version;
+  entry.refusals = std::move(record);
+}
+
+void Store::clear_refusal_locked(Entry& entry) {
+  if (!entry.refused()) return;
+  auto record = std::make_shared<RefusalRecord>(*entry.refusals);
+  record->last.reset();
+  record->resource_version.clear();
+  record->since = 0;
+  entry.refusals = std::move(record);
 }
 
 bool Store::remove_locked(const std::string& id, const std::string& resource_version,
@@ -221,7 +198,7 @@ bool Store::remove_locked(const std::string& id, const std::string& resource_ver
   if (it == entries_.end()) return false;
   Entry& entry = it->second;
   if (!resource_version.empty()) entry.resource_version = resource_version;
-  entry.data_digest.clear();
+  entry.data_digest = DataDigest{};
   if (policy_ == DeletionPolicy::kKeep && entry.served) {
     entry.deleted = true;  // keeps serving; status says it is gone from the API
     touch_locked(id, entry);
@@ -259,16 +236,18 @@ void Store::promote_due_locked() {
   next_due_ = INT64_MAX;
   for (auto& [id, entry] : entries_) {
     if (!entry.deferred) continue;
-    if (entry.deferred->deferred_until > now) {
-      next_due_ = std::min(next_due_, entry.deferred->deferred_until);
+    const int64_t due = entry.deferred->bundle.deferred_until;
+    if (due > now) {
+      next_due_ = std::min(next_due_, due);
       continue;
     }
+    tls::ValidBundle bundle = entry.deferred->bundle;  // a reader's snapshot may share it
+    entry.deferred.reset();
     // Its latency runs from the moment it became due, not from when it arrived early.
-    serve_locked(id, entry, entry.deferred, generation_ + 1, now * 1000);
+    serve_locked(id, entry, std::move(bundle), generation_ + 1, now * 1000);
     changed = true;
   }
   if (changed) ++generation_;
-  render_dirty_locked();
   publish_visible_locked();
 }
 
@@ -279,22 +258,10 @@ void Store::publish_visible_locked() {
 }
 
 void Store::touch_locked(const std::string& id, Entry& entry) {
-  if (entry.status_version <= rendered_below_) dirty_.push_back(id);
   if (entry.status_version != 0) status_order_.erase(entry.status_version);
   entry.status_version = ++status_version_;
   status_order_.emplace(entry.status_version, &entries_.find(id)->first);
   status_tombstones_.erase(id);
-}
-
-void Store::render_dirty_locked() {
-  if (dirty_.empty()) return;
-  const int64_t now = now_locked();
-  for (const auto& id : dirty_) {
-    auto it = entries_.find(id);
-    if (it != entries_.end()) it->second.status_text = std::make_shared<const std::string>(item_locked(id, it->second, now).dump());
-  }
-  dirty_.clear();
-  rendered_below_ = status_version_;
 }
 
 void Store::note_expiries_locked() {
@@ -310,7 +277,6 @@ void Store::note_expiries_locked() {
       next_expiry_ = std::min(next_expiry_, entry.served->not_after);
     }
   }
-  render_dirty_locked();
 }
 
 uint64_t Store::generation() {
@@ -335,7 +301,7 @@ ChangeSet Store::changes_since(uint64_t since) {
   set.full = since == 0 || since < delta_floor_ || since > generation_;
   for (const auto& [id, entry] : entries_) {
     if (entry.served && (set.full || entry.served_generation > since))
-      set.changes.push_back(entry.served_change);
+      set.changes.push_back(entry.served);
   }
   if (!set.full) {
     for (const auto& [id, removed_at] : tombstones_) {
@@ -350,43 +316,12 @@ ChangeSet Store::changes_since(uint64_t since) {
   return set;
 }
 
-nlohmann::json Store::item_locked(const std::string& id, const Entry& entry, int64_t now) const {
-  nlohmann::json item = {{"id", id},
-                         {"namespace", namespace_of(id)},
-                         {"name", name_of(id)},
-                         {"type", entry.type},
-                         {"uid", entry.uid},
-                         {"resource_version", entry.resource_version},
-                         {"deleted", entry.deleted},
-                         {"state", state_of(entry.deleted, entry.last_refusal.has_value(),
-                                            entry.served.get(), entry.deferred.has_value(),
-                                            now)}};
-  if (entry.served) {
-    item["served"] = bundle_status(*entry.served);
-    item["served"]["since"] = entry.served_since;
-    item["served"]["generation"] = entry.served_generation;
-  }
-  if (entry.deferred) {
-    item["deferred"] = bundle_status(*entry.deferred);
-    item["deferred"]["serve_from"] = entry.deferred->deferred_until;
-  }
-  if (entry.last_refusal) {
-    item["refusal"] = {{"code", entry.last_refusal->code},
-                       {"message", entry.last_refusal->message},
-                       {"resource_version", entry.refused_resource_version},
-                       {"since", entry.refused_since}};
-  }
-  item["refusals"] = nlohmann::json::object();
-  for (const auto& [code, count] : entry.refusals) item["refusals"][code] = count;
-  return item;
-}
-
 nlohmann::json Store::status() {
   std::lock_guard<std::mutex> lock(mutex_);
   promote_due_locked();
   const int64_t now = now_locked();
   nlohmann::json secrets = nlohmann::json::array();
-  for (const auto& [id, entry] : entries_) secrets.push_back(item_locked(id, entry, now));
+  for (const auto& [id, entry] : entries_) secrets.push_back(status_json(id, entry, now));
   return {{"generation", synced_ ? generation_ : 0}, {"synced", synced_}, {"secrets", std::move(secrets)}};
 }
 
@@ -400,14 +335,15 @@ StatusDelta Store::status_since(uint64_t version) {
   promote_due_locked();
   note_expiries_locked();
   delta.version = status_version_;
+  delta.now = now_locked();
   delta.full = version == 0 || version < status_floor_ || version > status_version_;
   if (delta.full) {
-    for (const auto& [id, entry] : entries_) delta.secrets.emplace_back(id, entry.status_text);
+    for (const auto& [id, entry] : entries_) delta.secrets.emplace_back(id, static_cast<const SecretStatus&>(entry));
   } else {
     // Only what changed since `version`: the caller asks every second, and
     // walking 10,000 entries to find none held its event loop 3 ms.
     for (auto it = status_order_.upper_bound(version); it != status_order_.end(); ++it) {
-      delta.secrets.emplace_back(*it->second, entries_.find(*it->second)->second.status_text);
+      delta.secrets.emplace_back(*it->second, static_cast<const SecretStatus&>(entries_.find(*it->second)->second));
     }
   }
   if (!delta.full) {

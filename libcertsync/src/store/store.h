@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "store/secret_status.h"
 #include "tls/validate.h"
 
 namespace certsync::store {
@@ -45,25 +47,6 @@ struct SecretUpdate {
   // None set: the Secret holds no TLS data (any more); it is not served.
 };
 
-// One entry of a change set. Built once when a bundle starts being served
-// and shared, immutable, by every change set that names it: a full set of
-// 50,000 Secrets costs the caller's event loop pointer copies, not 50,000
-// PEM copies. key_pem is cleansed when the last holder lets go.
-struct Change {
-  std::string id;
-  bool removed = false;
-  std::string snis;  // space-separated
-  // The served bundle itself (its cert_pem and key_pem): shared with the
-  // store, not copied, so a node holds each certificate once. Null when removed.
-  std::shared_ptr<const tls::ValidBundle> bundle;
-  std::string serial;
-  int64_t not_before = 0;
-  int64_t not_after = 0;
-  std::string key_type;  // "RSA-2048", "EC-P-256", ...: clients choose between an RSA and an ECDSA one
-  int64_t observed_at_ms = 0;  // when the watcher received this version (Unix ms); 0 when unknown
-};
-
-using SharedChange = std::shared_ptr<const Change>;
 
 struct ChangeSet {
   uint64_t generation = 0;
@@ -71,16 +54,14 @@ struct ChangeSet {
   std::vector<SharedChange> changes;
 };
 
-// The status of one Secret as JSON (see Store::status()), rendered by the
-// writer when it changes and shared by every delta that names it.
-using SharedText = std::shared_ptr<const std::string>;
-
 // What changed in the per-Secret status after a status version.
 struct StatusDelta {
   uint64_t version = 0;  // pass it to the next status_since()
   bool full = false;     // every Secret is in `secrets`; drop what you hold
-  std::vector<std::pair<std::string, SharedText>> secrets;  // id, status JSON
-  std::vector<std::string> removed;                         // ids no longer known
+  // id, its status as of `version`: render it with status_json(id, status, now).
+  std::vector<std::pair<std::string, SecretStatus>> secrets;
+  std::vector<std::string> removed;  // ids no longer known
+  int64_t now = 0;                   // the store's clock when the delta was taken
 };
 
 class Store {
@@ -132,9 +113,11 @@ class Store {
   // serving.
   nlohmann::json status();
   // The Secrets whose status changed after `version` (0: all of them), as
-  // JSON rendered by the writers: a reader copies pointers, never renders,
-  // so following the status costs what changed, not what is stored. A
-  // version older than the removals kept answers with a full delta.
+  // snapshots that share what the store holds: a reader copies a few
+  // strings and pointers per Secret and renders the JSON of each when it
+  // reads it (status_json), so following the status costs what changed, and
+  // no text is kept per Secret. A version older than the removals kept
+  // answers with a full delta.
   StatusDelta status_since(uint64_t version);
 
   // The clock, in Unix seconds; tests replace it.
@@ -145,33 +128,32 @@ class Store {
   void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
  private:
-  struct Entry {
-    std::string uid;
-    std::string type;  // from the last version seen; a Secret's type is immutable
-    std::shared_ptr<const tls::ValidBundle> served;
-    SharedChange served_change;  // `served` as change sets hand it out
-    std::optional<tls::ValidBundle> deferred;  // valid only from deferred->deferred_until
-    uint64_t served_generation = 0;
-    int64_t served_since = 0;          // Unix seconds the served bundle became served
-    int64_t served_observed_at_ms = 0;   // when its version reached the watcher
-    int64_t deferred_observed_at_ms = 0;
-    std::string resource_version;
-    std::string data_digest;
-    std::optional<tls::Refusal> last_refusal;
-    std::string refused_resource_version;
-    int64_t refused_since = 0;  // Unix seconds of the first refusal in the current run of them
-    std::map<std::string, uint64_t> refusals;  // reason code -> versions refused, ever
-    bool deleted = false;
+  // kube::Secret::data_digest, 32 bytes held in the entry itself (the hex
+  // text would take 80 more on the heap); `set` is false when none is known.
+  struct DataDigest {
+    std::array<unsigned char, 32> bytes{};
+    bool set = false;
+    bool operator==(const DataDigest& other) const { return set == other.set && bytes == other.bytes; }
+  };
+  static DataDigest digest_of(const std::string& text);
+
+  // Per Secret. Rarely used parts (a deferred bundle, refusals) are behind
+  // pointers, allocated only when present: with 50,000 Secrets every byte
+  // of an entry counts.
+  struct Entry : SecretStatus {
+    DataDigest data_digest;
     uint64_t status_version = 0;  // when its status last changed (status_version_)
-    SharedText status_text;       // its status, rendered when it changed
     bool expiry_noted = false;    // its state already says the served leaf expired
   };
 
   int64_t now_locked() const;
   void refuse_locked(Entry& entry, tls::Refusal refusal, const std::string& resource_version);
   // Makes `bundle` the served one, as of `generation`.
-  void serve_locked(const std::string& id, Entry& entry, std::optional<tls::ValidBundle>& bundle,
-                    uint64_t generation, int64_t observed_at_ms);
+  void serve_locked(const std::string& id, Entry& entry, tls::ValidBundle bundle, uint64_t generation,
+                    int64_t observed_at_ms);
+  void clear_refusal_locked(Entry& entry);
+  // One shared copy of each Secret type's name.
+  std::shared_ptr<const std::string> type_locked(const std::string& type);
 
   // All three run with mutex_ held; they return true when what is served changed.
   bool apply_locked(SecretUpdate& update, uint64_t next_generation);
@@ -179,16 +161,13 @@ class Store {
                      uint64_t next_generation);
   void add_tombstone_locked(const std::string& id, uint64_t generation);
   void promote_due_locked();
-  // The status of `entry` changed: it gets a new status version, and is
-  // rendered again before the lock is released (render_dirty_locked).
+  // The status of `entry` changed: it gets a new status version.
   void touch_locked(const std::string& id, Entry& entry);
-  void render_dirty_locked();
   // Served leaves that expired since the last look change their state.
   void note_expiries_locked();
   // Copies the generation, synced and the next due time where readers find
   // them without the lock; every writer calls it before unlocking.
   void publish_visible_locked();
-  nlohmann::json item_locked(const std::string& id, const Entry& entry, int64_t now) const;
 
   const DeletionPolicy policy_;
   const size_t scope_count_;
@@ -211,8 +190,8 @@ class Store {
   // caller and must not walk 50,000 entries to find that nothing is due.
   int64_t next_due_ = INT64_MAX;
   int64_t next_expiry_ = INT64_MAX;
-  std::vector<std::string> dirty_;  // ids touched by the current write, rendered before unlocking
-  uint64_t rendered_below_ = 0;     // every status version up to this one is rendered
+  // Every type seen, kept for good: a handful (the types the scopes watch).
+  std::map<std::string, std::shared_ptr<const std::string>> types_;
   std::map<std::string, uint64_t> status_tombstones_;  // id -> status version it was forgotten at
   // Status version -> the id (the key in entries_) whose status last
   // changed at that version: status_since() reads what changed, not every entry.

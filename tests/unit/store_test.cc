@@ -382,3 +382,28 @@ TEST_CASE("a status delta names only the Secrets whose status changed since, and
   REQUIRE(rendered(again, 1).find("B3") != std::string::npos);
   REQUIRE(store.status_since(again.version).secrets.empty());
 }
+
+TEST_CASE("a delta after a relist too large for the served log still names every change since", "[store]") {
+  Store store(DeletionPolicy::kRemove);
+  store.replace_all(updates(accepted("ns/a", "A1"), accepted("ns/b", "B1")));
+  store.apply(updates(accepted("ns/b", "B2", "2")));  // generation 2, in the log
+  const uint64_t before_relist = store.generation();
+  std::vector<SecretUpdate> relist;
+  for (int i = 0; i < 5000; ++i) relist.push_back(accepted("ns/s" + std::to_string(i), "S" + std::to_string(i)));
+  relist.push_back(accepted("ns/a", "A1"));
+  relist.push_back(accepted("ns/b", "B2", "2"));
+  store.replace_all(std::move(relist));  // 5,000 new at one generation: more than the log keeps
+  store.apply(updates(accepted("ns/s7", "S7b", "3")));
+  store.apply(updates(accepted("ns/a", "A2", "4")));
+
+  auto since_relist = store.changes_since(before_relist);
+  REQUIRE_FALSE(since_relist.full);
+  REQUIRE(since_relist.changes.size() == 5001);  // the 5,000 new, and ns/a renewed (ns/s7 is among the 5,000)
+
+  auto after = store.changes_since(before_relist + 1);  // the renewals after the relist, from the log
+  REQUIRE_FALSE(after.full);
+  REQUIRE(after.changes.size() == 2);
+  REQUIRE(after.changes[0]->id == "ns/a");  // in id order
+  REQUIRE(after.changes[1]->id == "ns/s7");
+  REQUIRE(store.changes_since(store.generation()).changes.empty());
+}

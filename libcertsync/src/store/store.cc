@@ -158,6 +158,7 @@ void Store::serve_locked(const std::string& id, Entry& entry, tls::ValidBundle b
                          int64_t observed_at_ms) {
   entry.served = serving_change(id, std::move(bundle), observed_at_ms);
   entry.served_generation = generation;
+  note_served_locked(generation, id);
   entry.served_since = now_locked();
   entry.expiry_noted = false;
   next_expiry_ = std::min(next_expiry_, entry.served->not_after);
@@ -217,6 +218,20 @@ bool Store::remove_locked(const std::string& id, const std::string& resource_ver
   if (!was_served) return false;
   add_tombstone_locked(id, next_generation);
   return true;
+}
+
+void Store::note_served_locked(uint64_t generation, const std::string& id) {
+  if (generation <= served_log_floor_) return;  // that generation fell out of the log already
+  served_log_[generation].push_back(id);
+  ++served_log_ids_;
+  // A relist serves thousands at one generation: it falls out of the log
+  // at once, and a delta reaching back to it walks every entry, once.
+  while (served_log_ids_ > kServedLogMax && !served_log_.empty()) {
+    auto oldest = served_log_.begin();
+    served_log_floor_ = std::max(served_log_floor_, oldest->first);
+    served_log_ids_ -= oldest->second.size();
+    served_log_.erase(oldest);
+  }
 }
 
 void Store::add_tombstone_locked(const std::string& id, uint64_t generation) {
@@ -299,9 +314,26 @@ ChangeSet Store::changes_since(uint64_t since) {
   promote_due_locked();
   set.generation = synced_ ? generation_ : 0;
   set.full = since == 0 || since < delta_floor_ || since > generation_;
-  for (const auto& [id, entry] : entries_) {
-    if (entry.served && (set.full || entry.served_generation > since))
-      set.changes.push_back(entry.served);
+  if (!set.full && since >= served_log_floor_) {
+    // A renewal or two since `since`: the log names them, and the caller
+    // (every publication of the owner) does not walk 50,000 entries to
+    // find them. In id order, as the walk below gives them.
+    std::vector<const std::string*> ids;
+    for (auto it = served_log_.upper_bound(since); it != served_log_.end(); ++it)
+      for (const auto& id : it->second) ids.push_back(&id);
+    std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+    ids.erase(std::unique(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+              ids.end());
+    for (const std::string* id : ids) {
+      auto it = entries_.find(*id);
+      if (it != entries_.end() && it->second.served && it->second.served_generation > since)
+        set.changes.push_back(it->second.served);
+    }
+  } else {
+    for (const auto& [id, entry] : entries_) {
+      if (entry.served && (set.full || entry.served_generation > since))
+        set.changes.push_back(entry.served);
+    }
   }
   if (!set.full) {
     for (const auto& [id, removed_at] : tombstones_) {

@@ -160,6 +160,7 @@ class Store {
   bool remove_locked(const std::string& id, const std::string& resource_version,
                      uint64_t next_generation);
   void add_tombstone_locked(const std::string& id, uint64_t generation);
+  void note_served_locked(uint64_t generation, const std::string& id);
   void promote_due_locked();
   // The status of `entry` changed: it gets a new status version.
   void touch_locked(const std::string& id, Entry& entry);
@@ -184,6 +185,13 @@ class Store {
   std::atomic<bool> visible_synced_{false};
   std::atomic<int64_t> visible_next_due_{INT64_MAX};
   uint64_t delta_floor_ = 0;  // changes_since(n < floor) must answer with a full set
+  // Generation -> the ids served at it, for the last kServedLogMax ids:
+  // changes_since() reads what changed instead of walking every entry.
+  // Below served_log_floor_ it walks (a relist's generation never fits).
+  static constexpr size_t kServedLogMax = 4096;
+  std::map<uint64_t, std::vector<std::string>> served_log_;
+  size_t served_log_ids_ = 0;
+  uint64_t served_log_floor_ = 0;
   uint64_t status_version_ = 0;
   // The earliest moment a deferred bundle falls due and a served leaf
   // expires: generation() and status_since() run on every tick of the

@@ -5,7 +5,6 @@
 #include "kube/secret.h"
 #include "kube/secret_validation.h"
 #include "tls/validate.h"
-#include "util/background_priority.h"
 #include "util/parallel.h"
 
 namespace certsync::kube {
@@ -33,9 +32,8 @@ void SecretKind::list_page(std::shared_ptr<nlohmann::json> items) {
   wait_for_page();
   auto& examined = examined_pages_.emplace_back(items->size());
   validating_ = std::async(std::launch::async, [this, items, &examined] {
-    // A fresh thread: its helpers inherit the lower priority, the watcher's
-    // own thread (which applies single events) keeps the worker's.
-    util::lower_thread_priority();
+    // A relist's thread runs at background priority
+    // (Watcher::relist_at_background_priority): a page's validation inherits it.
     util::parallel_for(items->size(), util::validation_threads(),
                        [&](size_t i) { examined[i] = examine((*items)[i], /*quiet=*/true); });
   });

@@ -7,7 +7,9 @@
 // (secret_kind.h), or cert-manager's Certificates of a namespace, kept beside
 // them (certmanager/certificate_kind.h).
 //
-// Every method runs on the watcher's thread, one at a time.
+// Every method runs one at a time, on the watcher's thread, but for a
+// relist's: those run on a thread of its own at background priority while
+// the watcher's thread waits.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -6,6 +6,7 @@
 #endif
 
 #include <algorithm>
+#include <future>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "kube/credentials.h"
 #include "kube/event_framer.h"
 #include "kube/secret_kind.h"
+#include "util/background_priority.h"
 
 namespace certsync::kube {
 
@@ -113,7 +115,12 @@ void Watcher::run() {
   while (!stopping_.load()) {
     set_state(phase == Phase::kList ? "listing" : "watching");
     retry_after_.reset();
-    AttemptOutcome outcome = phase == Phase::kList ? list() : watch();
+    AttemptOutcome outcome;
+    if (phase == Phase::kWatch) {
+      outcome = watch();
+    } else {
+      outcome = listed_once() ? relist_at_background_priority() : list();
+    }
     outcome.auth_retried = auth_retried;
     Next next = decide(phase, outcome);
     // A LIST answered with 410 starts over at once, but never twice in a row without a pause.
@@ -196,6 +203,28 @@ void Watcher::note_failure(const char* verb, const ApiStatus& status) {
     message += "; the server asks to retry after " + std::to_string(status.retry_after->count() / 1000) + " s";
   record_error(status.code > 0 ? std::to_string(status.code) : "decode", message);
   retry_after_ = status.retry_after;
+}
+
+bool Watcher::listed_once() const {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  return lists_completed_ > 0;
+}
+
+AttemptOutcome Watcher::relist_at_background_priority() {
+  // A relist (410 Gone, a watch the server could not resume) is bulk work
+  // nothing waits on: the last good set keeps serving. At 10,000 Secrets
+  // its JSON alone is 0.6 s of CPU, which on a busy node came out of the
+  // event loops' share. So it runs on a thread of its own at nice +10 (its
+  // validation helpers inherit it), while the watcher's thread, which
+  // applies a renewal the moment its event arrives, keeps the worker's
+  // priority: a thread that lowered its own could not raise it again
+  // without privileges. The first list stays at the worker's priority:
+  // the node is not ready until it is in.
+  return std::async(std::launch::async, [this] {
+           util::lower_thread_priority();
+           return list();
+         })
+      .get();
 }
 
 AttemptOutcome Watcher::list() {

@@ -59,6 +59,8 @@ class Watcher {
 
  private:
   void run();
+  bool listed_once() const;
+  AttemptOutcome relist_at_background_priority();
   AttemptOutcome list();
   AttemptOutcome watch();
   // Returns false when the stream must be dropped; fills `outcome` then.

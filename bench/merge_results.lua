@@ -19,7 +19,10 @@ for name in proc.run("ls " .. proc.shell_quote(dir) .. " 2>/dev/null"):gmatch("(
       for key, value in pairs(figures) do
         if type(value) == "number" and key ~= "quick" then latest[key] = value end
       end
-      latest.runs[name] = { date = doc.date or (doc.machine and doc.machine.date), quick = doc.quick or false }
+      -- The machine of each run where it says (runs of one `make bench` share one; a
+      -- benchmark rerun on its own may have run on another).
+      latest.runs[name] = { date = doc.date or (doc.machine and doc.machine.date), quick = doc.quick or false,
+                            model = doc.machine and doc.machine.model }
     end
   end
 end

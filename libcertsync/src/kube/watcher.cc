@@ -6,9 +6,9 @@
 #endif
 
 #include <algorithm>
-#include <future>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <memory>
 #include <optional>
 

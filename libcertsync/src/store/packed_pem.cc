@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tls/pem.h"
+
 namespace certsync::store {
 
 // Packed, each block is: label length (1 byte), label, DER length (3 bytes,
@@ -15,9 +17,7 @@ namespace {
 constexpr std::string_view kBegin = "-----BEGIN ";
 constexpr std::string_view kEnd = "-----END ";
 constexpr std::string_view kDashes = "-----\n";
-constexpr size_t kLine = 64;
 constexpr size_t kMaxDer = (size_t{1} << 24) - 1;
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -92,8 +92,6 @@ void decode_body(const Block& block, char* out) {
   OPENSSL_cleanse(&quad, sizeof(quad));
 }
 
-size_t base64_size(size_t der_size) { return (der_size + 2) / 3 * 4; }
-
 }  // namespace
 
 std::optional<std::string> pack_pem(std::string_view pem) {
@@ -157,9 +155,8 @@ void for_each_block(std::string_view packed, Each&& each) {
 size_t unpacked_pem_size(std::string_view packed) {
   size_t size = 0;
   for_each_block(packed, [&size](std::string_view label, std::string_view der) {
-    const size_t encoded = base64_size(der.size());
-    size += kBegin.size() + label.size() + kDashes.size() + encoded + (encoded + kLine - 1) / kLine +
-            kEnd.size() + label.size() + kDashes.size();
+    size += kBegin.size() + label.size() + kDashes.size() + tls::pem::body_size(der.size()) + kEnd.size() +
+            label.size() + kDashes.size();
   });
   return size;
 }
@@ -173,24 +170,7 @@ void unpack_pem(std::string_view packed, char* out) {
     put(kBegin);
     put(label);
     put(kDashes);
-    const auto* bytes = reinterpret_cast<const unsigned char*>(der.data());
-    size_t column = 0;
-    for (size_t i = 0; i < der.size(); i += 3) {
-      const size_t n = der.size() - i < 3 ? der.size() - i : 3;
-      uint32_t triple = static_cast<uint32_t>(bytes[i]) << 16;
-      if (n > 1) triple |= static_cast<uint32_t>(bytes[i + 1]) << 8;
-      if (n > 2) triple |= static_cast<uint32_t>(bytes[i + 2]);
-      *out++ = kAlphabet[(triple >> 18) & 63];
-      *out++ = kAlphabet[(triple >> 12) & 63];
-      *out++ = n > 1 ? kAlphabet[(triple >> 6) & 63] : '=';
-      *out++ = n > 2 ? kAlphabet[triple & 63] : '=';
-      column += 4;
-      if (column == kLine) {
-        *out++ = '\n';
-        column = 0;
-      }
-    }
-    if (column != 0) *out++ = '\n';
+    out = tls::pem::write_body(reinterpret_cast<const unsigned char*>(der.data()), der.size(), out);
     put(kEnd);
     put(label);
     put(kDashes);

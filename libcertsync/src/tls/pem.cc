@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -305,38 +306,47 @@ std::string_view printable_label(std::string_view label) {
   return label;
 }
 
-SecretBytes encode(std::string_view label, const WipedBuffer& der) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  constexpr size_t kLine = 64;
-  const std::string begin = "-----BEGIN " + std::string(label) + "-----\n";
-  const std::string end = "-----END " + std::string(label) + "-----\n";
-  const size_t encoded = (der.size() + 2) / 3 * 4;
-  const size_t lines = (encoded + kLine - 1) / kLine;
-  // Sized once: growing would leave copies of the key behind in freed memory.
-  std::string text(begin.size() + encoded + lines + end.size(), '\0');
-  size_t at = 0;
-  auto put = [&text, &at](char c) { text[at++] = c; };
-  for (char c : begin) put(c);
-  const unsigned char* bytes = der.data();
+namespace {
+
+constexpr size_t kBodyLine = 64;
+
+}  // namespace
+
+size_t body_size(size_t der_size) {
+  const size_t encoded = (der_size + 2) / 3 * 4;
+  return encoded + (encoded + kBodyLine - 1) / kBodyLine;
+}
+
+char* write_body(const unsigned char* der, size_t der_size, char* out) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t column = 0;
-  for (size_t i = 0; i < der.size(); i += 3) {
-    const size_t n = der.size() - i < 3 ? der.size() - i : 3;
-    uint32_t triple = static_cast<uint32_t>(bytes[i]) << 16;
-    if (n > 1) triple |= static_cast<uint32_t>(bytes[i + 1]) << 8;
-    if (n > 2) triple |= static_cast<uint32_t>(bytes[i + 2]);
-    put(kAlphabet[(triple >> 18) & 63]);
-    put(kAlphabet[(triple >> 12) & 63]);
-    put(n > 1 ? kAlphabet[(triple >> 6) & 63] : '=');
-    put(n > 2 ? kAlphabet[triple & 63] : '=');
+  for (size_t i = 0; i < der_size; i += 3) {
+    const size_t n = der_size - i < 3 ? der_size - i : 3;
+    uint32_t triple = static_cast<uint32_t>(der[i]) << 16;
+    if (n > 1) triple |= static_cast<uint32_t>(der[i + 1]) << 8;
+    if (n > 2) triple |= static_cast<uint32_t>(der[i + 2]);
+    *out++ = kAlphabet[(triple >> 18) & 63];
+    *out++ = kAlphabet[(triple >> 12) & 63];
+    *out++ = n > 1 ? kAlphabet[(triple >> 6) & 63] : '=';
+    *out++ = n > 2 ? kAlphabet[triple & 63] : '=';
     column += 4;
-    if (column == kLine) {
-      put('\n');
+    if (column == kBodyLine) {
+      *out++ = '\n';
       column = 0;
     }
   }
-  if (column != 0) put('\n');
-  for (char c : end) put(c);
+  if (column != 0) *out++ = '\n';
+  return out;
+}
+
+SecretBytes encode(std::string_view label, const WipedBuffer& der) {
+  const std::string begin = "-----BEGIN " + std::string(label) + "-----\n";
+  const std::string end = "-----END " + std::string(label) + "-----\n";
+  // Sized once: growing would leave copies of the key behind in freed memory.
+  std::string text(begin.size() + body_size(der.size()) + end.size(), '\0');
+  char* out = std::copy(begin.begin(), begin.end(), text.data());
+  out = write_body(der.data(), der.size(), out);
+  std::copy(end.begin(), end.end(), out);
   return SecretBytes::adopt(std::move(text));
 }
 

@@ -88,4 +88,10 @@ std::string_view printable_label(std::string_view label);
 // readers take. Written in place into cleansed memory, for private keys.
 SecretBytes encode(std::string_view label, const WipedBuffer& der);
 
+// What encode() writes between the BEGIN and END lines: `der` in base64,
+// lines of 64 characters each ending in '\n'. body_size() characters are
+// written at `out`; write_body() returns where they end.
+size_t body_size(size_t der_size);
+char* write_body(const unsigned char* der, size_t der_size, char* out);
+
 }  // namespace certsync::tls::pem

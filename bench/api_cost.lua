@@ -135,6 +135,7 @@ local healthy = result.counted.list == 0 and result.open_watches_min == 1 and re
   and #error_kinds == 0
 print("steady state " .. (healthy and "as expected (1 watch, 0 LIST, no watcher error)" or "NOT as expected"))
 out_file = out_file or (kube.root .. "/bench/results/api_cost.json")
+result.machine = require("bench.support.common").machine()
 proc.check("mkdir -p " .. proc.shell_quote((out_file:match("^(.*)/[^/]*$") or ".")))
 proc.write_file(out_file, json.encode(result, { indent = true }) .. "\n")
 print("wrote " .. out_file)

@@ -370,5 +370,6 @@ print(string.format("handshake_ratio_1sni (worst case) %.3f  target >= 0.97  %s"
   worst["1sni"] >= 0.97 and "met" or "NOT met"))
 print(string.format("handshake_ratio_10k  (worst case) %.3f; 10k/1sni %.3f  target >= 0.99  %s", worst["10k"],
   worst_10k_vs_1sni, worst_10k_vs_1sni >= 0.99 and "met" or "NOT met"))
+report.machine = require("bench.support.common").machine()
 proc.check("mkdir -p " .. q(root .. "/bench/results"))
 proc.write_file(root .. "/bench/results/handshake_cost.json", json.encode(report, { indent = true }) .. "\n")

@@ -204,6 +204,7 @@ local result = {
   modes = summary,
   host = { before = load_before, after = load_after },
 }
+result.machine = require("bench.support.common").machine()
 local out_dir = kube.root .. "/bench/results"
 proc.check("mkdir -p " .. proc.shell_quote(out_dir))
 proc.write_file(out_dir .. "/renewal_latency.json", json.encode(result, { indent = true }) .. "\n")
